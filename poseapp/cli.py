@@ -1,0 +1,158 @@
+"""Command line: argument parsing only; each subcommand calls one core function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from poseapp import __version__
+from poseapp.errors import PoseappError
+from poseapp.model.variants import VARIANTS
+
+
+def _engine(args: argparse.Namespace):
+    from poseapp.inference.engine import Engine
+    from poseapp.weights.download import text_progress
+    from poseapp.weights.store import ensure_weights
+
+    ensure_weights(args.model, text_progress(f"EfficientPose{args.model}"))
+    return Engine(args.model, device=args.device, flip=args.flip)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from poseapp.model.summary import summarise
+
+    rows = [summarise(name) for name in VARIANTS]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'variant':9} {'input':>5} {'params':>10} {'GFLOPs':>7}  weights")
+    for r in rows:
+        print(f"{r['variant']:9} {r['input_size']:>5} {r['parameters']:>10,} {r['gflops']:>7.2f}  {r['weights']}")
+    return 0
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from poseapp.weights import store
+    from poseapp.weights.download import text_progress
+
+    if args.action == "list":
+        for name in VARIANTS:
+            print(f"{name:9} {store.status(name):22} {store.cached_path(name)}")
+    elif args.action == "fetch":
+        if not args.target:
+            raise PoseappError("weights fetch needs a variant, e.g. `poseapp weights fetch RT`")
+        from poseapp.model.variants import get_variant
+
+        name = get_variant(args.target).name
+        print(store.ensure_weights(name, text_progress(f"EfficientPose{name}")))
+    else:
+        if not args.target:
+            raise PoseappError("weights import needs a folder")
+        done = store.import_folder(Path(args.target))
+        if not done:
+            raise PoseappError(f"{args.target} holds no upstream model file named as in weights/manifest.json")
+        print("imported: " + ", ".join(done))
+    return 0
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from poseapp.draw import draw_pose
+    from poseapp.io.images import read_rgb, write_image
+
+    engine = _engine(args)
+    if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
+        raise PoseappError("--out must be a folder when several images are given")
+    failures = 0
+    for path in args.paths:
+        try:
+            rgb = read_rgb(path)
+        except PoseappError as exc:
+            print(f"poseapp: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        pose = engine.predict(rgb)
+        if args.json:
+            print(json.dumps({"image": str(path), "model": engine.variant.name, "roi": args.roi,
+                              "box": vars(pose.box), "keypoints": pose.as_dict()}))
+        else:
+            print(f"{path}: " + ", ".join(f"{k['name']}=({k['x']:.0f},{k['y']:.0f}) {k['score']:.2f}"
+                                          for k in pose.as_dict()))
+        if args.out:
+            out = Path(args.out)
+            if out.is_dir():
+                out = out / f"{Path(path).stem}_pose.png"
+            write_image(out, draw_pose(rgb, pose))
+    return 1 if failures else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from poseapp.evaluation import evaluate
+    from poseapp.io.mpii import load_mpii
+
+    samples = load_mpii(args.data)
+    result = evaluate(_engine(args), samples, args.protocol)
+    if args.json:
+        print(json.dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
+        return 0
+    print(f"{args.model} on {result.images} people, protocol {args.protocol}, head size: {result.head_size}")
+    print(f"{'joint':15} {'PCKh@0.5':>9} {'PCKh@0.1':>9}")
+    for name, v in result.per_joint.items():
+        print(f"{name:15} {v['0.5']:>9.1f} {v['0.1']:>9.1f}")
+    print(f"{'overall':15} {result.overall['0.5']:>9.1f} {result.overall['0.1']:>9.1f}")
+    print(f"{result.ms_per_image:.1f} ms per image")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="poseapp", description="Markerless movement analysis with EfficientPose.")
+    p.add_argument("--version", action="version", version=f"poseapp {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    def model_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--model", default="RT", type=str.upper, help="variant: " + ", ".join(VARIANTS))
+        sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
+        sp.add_argument("--flip", action="store_true", help="test-time flip: average with the mirror image")
+
+    sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_models)
+
+    sp = sub.add_parser("weights", help="list, fetch or import upstream weights")
+    sp.add_argument("action", choices=("list", "fetch", "import"))
+    sp.add_argument("target", nargs="?", help="variant (fetch) or folder (import)")
+    sp.set_defaults(func=cmd_weights)
+
+    sp = sub.add_parser("image", help="pose in still images")
+    sp.add_argument("paths", nargs="+")
+    model_opts(sp)
+    sp.add_argument("--roi", choices=("full",), default="full", help="full: upstream's whole frame")
+    sp.add_argument("--json", action="store_true", help="one JSON object per image")
+    sp.add_argument("--out", help="annotated PNG (a folder when several images)")
+    sp.set_defaults(func=cmd_image)
+
+    sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
+    sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")
+    model_opts(sp)
+    sp.add_argument("--protocol", choices=("crop", "full"), default="crop",
+                    help="crop: the paper's person crop; full: upstream's whole frame")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from poseapp.gui.launch import launch
+
+        return launch()
+    try:
+        return args.func(args)
+    except PoseappError as exc:
+        print(f"poseapp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,71 @@
+"""PCKh evaluation: the fraction of joints within a fraction of the head size of the truth."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from poseapp.inference.engine import Engine
+from poseapp.io.images import read_rgb
+from poseapp.io.mpii import Sample
+from poseapp.joints import INDEX, JOINTS
+
+PROTOCOLS = ("crop", "full")
+
+
+def head_size(sample: Sample) -> tuple[float, str]:
+    """MPII's head size (0.6 x head-box diagonal) when a box is given, else head_top-upper_neck."""
+    if sample.head_box is not None:
+        x1, y1, x2, y2 = sample.head_box
+        return 0.6 * float(np.hypot(x2 - x1, y2 - y1)), "MPII head box"
+    d = sample.joints[INDEX["head_top"]] - sample.joints[INDEX["upper_neck"]]
+    return float(np.hypot(*d)), "head_top to upper_neck distance"
+
+
+@dataclass
+class PCKhResult:
+    per_joint: dict[str, dict[str, float]]  # joint -> {"0.5": %, "0.1": %}
+    overall: dict[str, float]
+    images: int
+    head_size: str
+    ms_per_image: float
+
+    def as_dict(self) -> dict:
+        return {"overall": self.overall, "per_joint": self.per_joint, "images": self.images,
+                "head_size": self.head_size, "ms_per_image": round(self.ms_per_image, 1)}
+
+
+def pckh(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, heads: np.ndarray,
+         thresholds: tuple[float, ...] = (0.5, 0.1)) -> tuple[dict, dict]:
+    """Per-joint and overall PCKh in percent over visible joints, for each threshold."""
+    dist = np.linalg.norm(pred - truth, axis=-1) / heads[:, None]
+    per_joint, overall = {}, {}
+    for t in thresholds:
+        hit = (dist <= t) & visible
+        key = f"{t:g}"
+        overall[key] = round(100 * hit.sum() / max(visible.sum(), 1), 2)
+        for j, name in enumerate(JOINTS):
+            per_joint.setdefault(name, {})[key] = round(100 * hit[:, j].sum() / max(visible[:, j].sum(), 1), 2)
+    return per_joint, overall
+
+
+def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop") -> PCKhResult:
+    """Run ``engine`` on every sample under ``protocol`` and score it."""
+    preds, truths, vis, heads, kinds, spent = [], [], [], [], set(), 0.0
+    for s in samples:
+        rgb = read_rgb(s.image)
+        box = s.person_box() if protocol == "crop" else None
+        t0 = time.perf_counter()
+        pose = engine.predict(rgb, box)
+        spent += time.perf_counter() - t0
+        size, kind = head_size(s)
+        preds.append(pose.keypoints[:, :2])
+        truths.append(s.joints)
+        vis.append(s.visible)
+        heads.append(size)
+        kinds.add(kind)
+    per_joint, overall = pckh(np.array(preds), np.array(truths), np.array(vis), np.array(heads))
+    return PCKhResult(per_joint, overall, len(samples), ", ".join(sorted(kinds)),
+                      1000 * spent / max(len(samples), 1))

@@ -1,0 +1,1 @@
+"""Qt only: widgets wired to the Qt-free core."""

@@ -1,0 +1,1 @@
+"""Pre-processing, runtimes, decoding and the engine that chains them (torch imported lazily)."""

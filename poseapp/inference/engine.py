@@ -1,0 +1,64 @@
+"""The inference engine: preprocess -> backend -> decode, for single images and batches."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from poseapp.inference.backends import Backend, TorchBackend, resolve_device
+from poseapp.inference.decode import peaks, to_image
+from poseapp.inference.preprocess import full_box, preprocess
+from poseapp.joints import FLIP
+from poseapp.model.variants import Variant, get_variant
+from poseapp.pose import Box, Pose
+
+
+def snap(box: Box) -> Box:
+    """Round a box to whole pixels, as the crop does, so decoding undoes exactly that crop."""
+    return Box(int(round(box.x)), int(round(box.y)), max(1, int(round(box.size))))
+
+
+class Engine:
+    """Runs one EfficientPose variant on crops of RGB images.
+
+    flip: average the heatmaps of each crop and its mirror image (left/right swapped), as the
+    paper's test-time augmentation; twice the compute.
+    refine: sub-pixel peak refinement in decoding (off reproduces upstream's decoding exactly).
+    """
+
+    def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | None = None,
+                 flip: bool = False, refine: bool = True) -> None:
+        self.variant: Variant = get_variant(variant)
+        self.flip = flip
+        self.refine = refine
+        if backend is None:
+            from poseapp.weights.store import cached_path, load_state
+
+            name = self.variant.name
+            backend = TorchBackend(name, load_state(name), resolve_device(device), source=str(cached_path(name)))
+        self.backend = backend
+
+    @property
+    def size(self) -> int:
+        return self.variant.resolution
+
+    def heatmaps(self, batch: np.ndarray) -> np.ndarray:
+        """Final heatmaps for a preprocessed NHWC batch, flip-averaged when asked."""
+        if not self.flip:
+            return self.backend.run(batch)
+        both = self.backend.run(np.concatenate([batch, batch[:, :, ::-1]]))
+        n = len(batch)
+        mirrored = both[n:, :, ::-1][..., list(FLIP)]
+        return 0.5 * (both[:n] + mirrored)
+
+    def predict(self, rgb: np.ndarray, box: Box | None = None) -> Pose:
+        """The pose in one HxWx3 uint8 RGB image; ``box`` None means upstream's whole frame."""
+        return self.predict_batch([rgb], [box])[0]
+
+    def predict_batch(self, images: list[np.ndarray], boxes: list[Box | None]) -> list[Pose]:
+        """Poses for several images (or several crops of one image) in one forward pass."""
+        boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
+        batch = np.stack([preprocess(im, b, self.size, self.variant.normalisation)
+                          for im, b in zip(images, boxes)])
+        maps = self.heatmaps(batch)
+        return [Pose(to_image(peaks(m, self.refine), b, self.size), b, self.variant.name)
+                for m, b in zip(maps, boxes)]

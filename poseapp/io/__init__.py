@@ -1,0 +1,1 @@
+"""Image, video and annotation input/output."""

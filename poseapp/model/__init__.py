@@ -1,0 +1,1 @@
+"""EfficientPose in PyTorch: a variant table and one builder (imports torch; keep it lazy)."""

@@ -1,0 +1,40 @@
+"""The result that travels from the engine to every sink: a plain dataclass, no Qt, no torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from poseapp.joints import JOINTS
+
+
+@dataclass(frozen=True)
+class Box:
+    """A square crop in original-image pixels (edges, not centres): left, top, side."""
+
+    x: float
+    y: float
+    size: float
+
+
+@dataclass
+class Pose:
+    """16 joints in original-image pixels with a score each, and the crop the model looked at."""
+
+    keypoints: np.ndarray  # (16, 3): x, y, score
+    box: Box
+    variant: str
+    time_s: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """Mean joint score: how confident the model is that a person is there."""
+        return float(self.keypoints[:, 2].mean())
+
+    def as_dict(self) -> list[dict]:
+        return [
+            {"name": n, "x": round(float(x), 2), "y": round(float(y), 2), "score": round(float(s), 4)}
+            for n, (x, y, s) in zip(JOINTS, self.keypoints)
+        ]

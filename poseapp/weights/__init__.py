@@ -1,0 +1,1 @@
+"""Upstream weights: the manifest, downloads, converters and the safetensors cache."""

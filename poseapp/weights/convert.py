@@ -1,0 +1,132 @@
+"""Upstream Keras .h5 / TFLite files -> a state dict for our EfficientPose module.
+
+Both converters walk one layer map (``layer_names.upstream_layers``) and differ only in where
+they read arrays and in their layouts. TFLite has BatchNorm folded into the convolution: the
+folded bias goes into an identity BatchNorm (scale 1, mean 0, variance 1 - eps), which
+reproduces the folded graph exactly while keeping one module structure for every source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.errors import PoseappError
+from poseapp.weights.layer_names import upstream_layers
+
+# (from upstream layout to PyTorch's) per layer kind
+_KERAS = {"conv": (3, 2, 0, 1), "dw": (2, 3, 0, 1), "deconv": (3, 2, 0, 1)}
+_TFLITE = {"conv": (0, 3, 1, 2), "dw": (3, 0, 1, 2), "deconv": (3, 0, 1, 2)}
+
+
+def _kind(module) -> str:
+    from torch import nn
+
+    if isinstance(module, nn.ConvTranspose2d):
+        return "deconv"
+    return "dw" if module.groups > 1 else "conv"
+
+
+def _keras_arrays(path: Path):
+    from poseapp.weights.keras_reader import KerasWeights
+
+    weights = KerasWeights(path)
+
+    def read(layer, kind):
+        w = weights[layer.name]
+        kernel = w.get("depthwise_kernel", w.get("kernel"))
+        if kernel is None:
+            raise PoseappError(f"layer {layer.name!r} in {path.name} has no kernel")
+        out = {"weight": kernel.transpose(_KERAS[kind]), "bias": w.get("bias")}
+        if layer.bn is not None:
+            b = weights[layer.bn_name]
+            out["bn"] = (b["gamma"], b["beta"], b["moving_mean"], b["moving_variance"])
+        return out
+
+    return read, weights.input_size
+
+
+def _tflite_arrays(path: Path):
+    from poseapp.weights.tflite_reader import CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, TFLiteGraph
+
+    graph = TFLiteGraph(path)
+    by_name: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for op in graph.operators:
+        if op.code in (CONV_2D, DEPTHWISE_CONV_2D):
+            w, b = op.inputs[1], op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+            key = graph.tensors[w].name
+        elif op.code == TRANSPOSE_CONV:  # the three kernels share one deduplicated constant
+            w, b = op.inputs[1], op.inputs[3] if len(op.inputs) > 3 and op.inputs[3] >= 0 else None
+            key = graph.tensors[op.outputs[0]].name
+        else:
+            continue
+        by_name[key] = (graph.constant(w), None if b is None else graph.constant(b))
+
+    def read(layer, kind):
+        hits = [k for k in by_name if k.startswith(layer.name + "/")]
+        if len(hits) != 1:
+            raise PoseappError(f"{path.name}: found {len(hits)} tensors for layer {layer.name!r}")
+        kernel, bias = by_name[hits[0]]
+        out = {"weight": kernel.transpose(_TFLITE[kind]), "bias": None}
+        n = kernel.shape[0] if kind != "dw" else kernel.shape[-1]
+        if layer.bn is not None:
+            eps = layer.bn.eps
+            folded = bias if bias is not None else np.zeros(n, np.float32)
+            out["bn"] = (np.ones(n, np.float32), folded, np.zeros(n, np.float32),
+                         np.full(n, 1.0 - eps, np.float32))
+        else:
+            out["bias"] = bias if bias is not None else np.zeros(n, np.float32)
+        return out
+
+    input_size = graph.tensors[graph.inputs[0]].shape[1]
+    return read, input_size
+
+
+def convert(path: Path, variant: str) -> dict[str, np.ndarray]:
+    """Read an upstream model file and return our state dict (numpy float32) for ``variant``.
+
+    Raises PoseappError naming the file when it is unreadable or does not fit the variant.
+    """
+    from poseapp.model.efficientpose import create_model
+
+    path = Path(path)
+    model = create_model(variant)
+    if path.suffix == ".h5":
+        read, size = _keras_arrays(path)
+    elif path.suffix == ".tflite":
+        read, size = _tflite_arrays(path)
+    else:
+        raise PoseappError(f"{path}: unknown model format (expected .h5 or .tflite)")
+    if size not in (None, model.variant.resolution):
+        raise PoseappError(f"{path.name} takes {size}px input but {variant} takes {model.variant.resolution}px")
+
+    names = {id(m): n for n, m in model.named_modules()}
+    state: dict[str, np.ndarray] = {}
+    for layer in upstream_layers(model):
+        arrays = read(layer, _kind(layer.conv))
+        prefix = names[id(layer.conv)]
+        state[f"{prefix}.weight"] = arrays["weight"]
+        if layer.conv.bias is not None:
+            state[f"{prefix}.bias"] = arrays["bias"]
+        if layer.bn is not None:
+            bn = names[id(layer.bn)]
+            for key, value in zip(("weight", "bias", "running_mean", "running_var"), arrays["bn"]):
+                state[f"{bn}.{key}"] = value
+    check_state(model, state, path.name)
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
+
+
+def check_state(model, state: dict[str, np.ndarray], source: str) -> None:
+    """Raise PoseappError unless ``state`` has exactly the keys and shapes ``model`` needs."""
+    variant = model.variant.name
+    target = {k: v.shape for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    extra = sorted(set(state) - set(target))
+    if extra:
+        raise PoseappError(f"weights from {source} do not fit {variant}: unexpected {', '.join(extra[:3])}")
+    for key, shape in target.items():
+        if key not in state:
+            raise PoseappError(f"weights from {source} do not fit {variant}: nothing for {key}")
+        if tuple(state[key].shape) != tuple(shape):
+            raise PoseappError(f"weights from {source} do not fit {variant}: {key} has shape "
+                               f"{tuple(state[key].shape)}, {variant} needs {tuple(shape)}")

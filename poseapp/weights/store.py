@@ -1,0 +1,160 @@
+"""Where weights come from: the converted cache, then POSEAPP_WEIGHTS_SOURCE, then upstream.
+
+The cache holds safetensors (never pickles), one file per variant, whose metadata names the
+upstream file and blob id it was converted from. Every upstream file is checked against the
+manifest's blob id before it is converted; nothing unverified reaches the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.errors import PoseappError
+from poseapp.model.variants import VARIANTS, get_variant
+from poseapp.weights.download import Progress, fetch
+from poseapp.weights.manifest import UpstreamFile, git_blob_id, load_manifest
+
+CACHED, AVAILABLE, MISSING = "cached", "available from source", "missing"
+
+
+def cache_dir() -> Path:
+    """The user's cache folder (``POSEAPP_CACHE`` overrides), never the install folder."""
+    env = os.environ.get("POSEAPP_CACHE")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("poseapp"))
+
+
+def cached_path(variant: str) -> Path:
+    return cache_dir() / "weights" / f"EfficientPose{get_variant(variant).name}.safetensors"
+
+
+def weights_source() -> str:
+    """``POSEAPP_WEIGHTS_SOURCE`` (a folder like upstream's models/, or a base URL) or upstream."""
+    return os.environ.get("POSEAPP_WEIGHTS_SOURCE") or load_manifest().base_url
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _read_metadata(path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            return f.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise PoseappError(f"cached weights {path} are unreadable ({exc}); delete the file to re-fetch") from exc
+
+
+def status(variant: str) -> str:
+    """'cached', 'available from source' or 'missing' for one variant."""
+    name = get_variant(variant).name
+    path = cached_path(name)
+    if path.exists():
+        return CACHED
+    source = weights_source()
+    if _is_url(source):
+        return AVAILABLE
+    return AVAILABLE if any((Path(source) / f.path).exists() for f in load_manifest().files_for(name)) else MISSING
+
+
+def save_state(path: Path, state: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
+    """Write a state dict as safetensors through a temporary file and an atomic rename."""
+    from safetensors.numpy import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str) -> Path:
+    from poseapp.weights.convert import convert
+
+    got = git_blob_id(upstream_file.read_bytes())
+    if got != entry.blob:
+        raise PoseappError(
+            f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
+        )
+    state = convert(upstream_file, variant)
+    meta = {"variant": variant, "source": entry.path, "blob": entry.blob, "origin": origin,
+            "commit": load_manifest().commit}
+    return save_state(cached_path(variant), state, meta)
+
+
+def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
+    """Return the cached safetensors for ``variant``, fetching and converting it if needed."""
+    name = get_variant(variant).name
+    path = cached_path(name)
+    if path.exists():
+        return path
+    source = weights_source()
+    entries = load_manifest().files_for(name)
+    if not _is_url(source):
+        for entry in entries:
+            candidate = Path(source) / entry.path
+            if candidate.exists():
+                return _install(name, candidate, entry, str(candidate))
+        raise PoseappError(
+            f"no weights for {name}: {source} has none of {', '.join(e.path for e in entries)}. "
+            "Unset POSEAPP_WEIGHTS_SOURCE to download from upstream, or run `poseapp weights import DIR`."
+        )
+    entry = entries[0]
+    url = source.rstrip("/") + "/" + entry.path
+    downloads = cache_dir() / "downloads"
+    local = fetch(url, downloads / entry.name, entry.blob, progress)
+    try:
+        return _install(name, local, entry, url)
+    finally:
+        local.unlink(missing_ok=True)
+
+
+def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """The variant's weights as numpy arrays keyed like our module's state dict."""
+    from safetensors.numpy import load_file
+
+    path = ensure_weights(variant, progress)
+    _read_metadata(path)
+    return load_file(str(path))
+
+
+def import_folder(folder: Path) -> list[str]:
+    """Convert every upstream model file found in ``folder`` (laid out like ``models/`` or flat).
+
+    Returns the variants imported. A file whose name matches but whose hash does not is an error.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PoseappError(f"{folder} is not a folder")
+    done = []
+    for name in VARIANTS:
+        for entry in load_manifest().files_for(name):
+            for candidate in (folder / entry.path, folder / entry.name):
+                if candidate.is_file():
+                    _install(name, candidate, entry, str(candidate))
+                    done.append(name)
+                    break
+            if name in done:
+                break
+    return done
+
+
+def remove_cached(variant: str) -> None:
+    cached_path(variant).unlink(missing_ok=True)
+
+
+__all__ = ["CACHED", "AVAILABLE", "MISSING", "cache_dir", "cached_path", "status", "ensure_weights",
+           "load_state", "import_folder", "remove_cached", "save_state"]

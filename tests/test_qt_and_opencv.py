@@ -1,0 +1,39 @@
+"""OpenCV and PySide6 in one process, and a core that never imports Qt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+
+def test_opencv_and_pyside6_share_a_process(qtbot):
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QLabel
+
+    rgb = cv2.cvtColor(np.full((48, 64, 3), (10, 20, 30), np.uint8), cv2.COLOR_BGR2RGB)
+    image = QImage(rgb.data, 64, 48, 3 * 64, QImage.Format.Format_RGB888).copy()
+    label = QLabel()
+    qtbot.addWidget(label)
+    assert image.pixelColor(0, 0).red() == 30
+    # the GUI build of opencv-python points Qt at its own plugins; the headless build must not
+    assert "cv2" not in os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
+
+
+def test_core_imports_without_qt():
+    core = ["poseapp.cli", "poseapp.inference.engine", "poseapp.evaluation", "poseapp.draw",
+            "poseapp.weights.store", "poseapp.weights.convert", "poseapp.model.summary", "poseapp.io.mpii"]
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'):\n"
+        "            raise ImportError('Qt is blocked in the core')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        + "".join(f"import {m}\n" for m in core)
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

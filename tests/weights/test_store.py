@@ -1,0 +1,115 @@
+"""Resolution order, hash checks and downloads through the real URL code (file:// here)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from poseapp.errors import PoseappError
+from poseapp.weights import store
+from poseapp.weights.download import fetch
+from poseapp.weights.manifest import git_blob_id, load_manifest
+from poseapp.weights.tflite_reader import TFLiteGraph
+from tests.conftest import UPSTREAM
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_manifest_pins_upstream_and_blob_ids_match_shared_files():
+    m = load_manifest()
+    assert m.commit == "78e4bd1913780dd565efe35db03a4aec75907e8c"
+    assert m.base_url.startswith("https://raw.githubusercontent.com/daniegr/EfficientPose/78e4bd1")
+    for line in (UPSTREAM / "BLOB_IDS.txt").read_text().splitlines():
+        blob, path = line.split()
+        local = UPSTREAM / path.removeprefix("models/")
+        if local.exists():
+            assert git_blob_id(local.read_bytes()) == blob
+    assert {f.path for f in m.files_for("IV")} == {"tflite/EfficientPoseIV.tflite", "keras/EfficientPoseIV.h5"}
+
+
+def test_download_from_file_url_converts_and_caches(own_cache, monkeypatch):
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", UPSTREAM.as_uri())
+    seen = []
+    path = store.ensure_weights("RT_LITE", lambda done, total: seen.append(done) or True)
+    assert path.exists() and store.status("RT_LITE") == store.CACHED
+    assert seen and seen[-1] == (UPSTREAM / "tflite/EfficientPoseRT_LITE.tflite").stat().st_size
+    assert not list((own_cache / "downloads").glob("*"))  # the raw download is not kept
+    state = store.load_state("RT_LITE")
+    assert all(v.dtype == np.float32 for v in state.values())
+
+
+def test_corrupt_download_names_both_hashes_and_caches_nothing(own_cache, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "tflite").mkdir(parents=True)
+    data = bytearray((UPSTREAM / "tflite/EfficientPoseRT.tflite").read_bytes())
+    data[1000] ^= 0xFF
+    (mirror / "tflite/EfficientPoseRT.tflite").write_bytes(bytes(data))
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", mirror.as_uri())
+    with pytest.raises(PoseappError) as err:
+        store.ensure_weights("RT")
+    msg = str(err.value)
+    assert "EfficientPoseRT.tflite" in msg and git_blob_id(bytes(data)) in msg and "98c4c1c48ea7" in msg
+    assert not store.cached_path("RT").exists()
+    assert not list((own_cache / "downloads").glob("*"))
+
+
+def test_interrupted_part_file_is_restarted_cleanly(tmp_path):
+    src = UPSTREAM / "tflite/EfficientPoseRT_LITE.tflite"
+    dest = tmp_path / "x.tflite"
+    (tmp_path / "x.tflite.part").write_bytes(b"garbage from an earlier, broken run")
+    fetch(src.as_uri(), dest, git_blob_id(src.read_bytes()))
+    assert dest.read_bytes() == src.read_bytes()
+    assert not (tmp_path / "x.tflite.part").exists()
+
+
+def test_offline_gives_clear_message(own_cache, monkeypatch):
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/models/")
+    with pytest.raises(PoseappError, match="could not download .*POSEAPP_WEIGHTS_SOURCE"):
+        store.ensure_weights("RT")
+
+
+def test_folder_source_missing_variant_is_reported(own_cache):
+    assert store.status("III") == store.MISSING
+    with pytest.raises(PoseappError, match="no weights for III"):
+        store.ensure_weights("III")
+
+
+def test_import_folder_flat_layout_and_wrong_file(own_cache, tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    shutil.copy(UPSTREAM / "keras/EfficientPoseI_LITE.h5", flat)
+    assert store.import_folder(flat) == ["I_LITE"]
+    assert store.status("I_LITE") == store.CACHED
+    shutil.copy(UPSTREAM / "tflite/EfficientPoseRT.tflite", flat / "EfficientPoseI.tflite")
+    with pytest.raises(PoseappError, match="is not the upstream tflite/EfficientPoseI.tflite"):
+        store.import_folder(flat)
+
+
+def test_keras_and_tflite_conversions_agree():
+    from poseapp.weights.convert import convert
+
+    keras = convert(UPSTREAM / "keras/EfficientPoseRT.h5", "RT")
+    tfl = convert(UPSTREAM / "tflite/EfficientPoseRT.tflite", "RT")
+    assert keras.keys() == tfl.keys()
+    w = "pass3.head.weight"
+    assert np.abs(keras[w] - tfl[w]).max() < 1e-3  # TFLite stores float16 weights
+
+
+def test_converter_rejects_other_variants_file():
+    from poseapp.weights.convert import convert
+
+    with pytest.raises(PoseappError, match="takes 224px input but I takes 256px"):
+        convert(UPSTREAM / "tflite/EfficientPoseRT.tflite", "I")
+
+
+def test_tflite_reader_rejects_non_tflite(tmp_path):
+    bad = tmp_path / "x.tflite"
+    bad.write_bytes(b"not a model at all")
+    with pytest.raises(PoseappError, match="not a TFLite model"):
+        TFLiteGraph(bad)
