@@ -40,3 +40,25 @@ def test_crop_protocol_beats_full_frame(engines):
     crop = evaluate(engine, samples, "crop").overall["0.5"]
     full = evaluate(engine, samples, "full").overall["0.5"]
     assert crop >= 90 and full < 50  # the localisation gap the person-localisation issue closes
+
+
+def test_official_mat_layout_is_read(tmp_path):
+    """A release file in the official layout, written here from the shared JSON annotations."""
+    import json
+
+    from scipy.io import savemat
+
+    records = json.loads((MPII_DIR / "test_mpii.json").read_text())
+    annolist = []
+    for r in records:
+        points = [{"id": i, "x": x, "y": y, "is_visible": 1} for i, (x, y) in enumerate(r["joints"])]
+        rect = {"x1": 0.0, "y1": 0.0, "x2": 30.0, "y2": 40.0, "scale": r["scale"],
+                "objpos": {"x": r["center"][0], "y": r["center"][1]}, "annopoints": {"point": points}}
+        annolist.append({"image": {"name": r["image"]}, "annorect": [rect]})
+    savemat(tmp_path / "mpii_human_pose_v1_u12_1.mat", {"RELEASE": {"annolist": annolist}})
+    samples = load_mpii(tmp_path)
+    json_samples = load_mpii(MPII_DIR)
+    assert len(samples) == 5
+    assert np.allclose(samples[2].joints, json_samples[2].joints)
+    size, kind = head_size(samples[0])
+    assert kind == "MPII head box" and np.isclose(size, 0.6 * 50)

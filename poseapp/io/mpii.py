@@ -1,4 +1,5 @@
-"""MPII annotations: the JSON form (mmpose's ``test_mpii.json``) read into one sample type."""
+"""MPII annotations, the JSON form (mmpose's ``test_mpii.json``) and the official .mat release
+(``mpii_human_pose_v1_u12_1.mat``), read into one sample type."""
 
 from __future__ import annotations
 
@@ -32,13 +33,20 @@ class Sample:
 
 
 def load_mpii(folder: str | Path) -> list[Sample]:
-    """Every annotated person in the MPII JSON files of ``folder`` (images beside them)."""
+    """Every annotated person in the MPII annotation files of ``folder``.
+
+    JSON files (images beside them) are read first; without any, the official .mat file, whose
+    images are looked for in ``folder/images`` and then ``folder``.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise PoseappError(f"{folder} is not a folder")
     files = sorted(folder.glob("*.json"))
     if not files:
-        raise PoseappError(f"{folder} has no MPII annotation file (*.json with joints, center, scale)")
+        mats = sorted(folder.glob("*.mat"))
+        if mats:
+            return [s for m in mats for s in load_mpii_mat(m)]
+        raise PoseappError(f"{folder} has no MPII annotation file (*.json with joints, center, scale, or .mat)")
     samples = []
     for f in files:
         try:
@@ -51,4 +59,47 @@ def load_mpii(folder: str | Path) -> list[Sample]:
                                       np.asarray(r["center"], np.float32), float(r["scale"]), head))
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise PoseappError(f"{f} is not an MPII annotation file: {exc!r}") from exc
+    return samples
+
+
+def _items(value) -> list:
+    """A MATLAB struct array or cell array, or a single struct, as a Python list."""
+    if value is None:
+        return []
+    if isinstance(value, np.ndarray):
+        return list(value.ravel())
+    return [value]
+
+
+def load_mpii_mat(path: str | Path) -> list[Sample]:
+    """People with joint annotations in the official MPII release (``RELEASE.annolist``).
+
+    Joint ids are MPII's 0-15; unannotated joints are invisible; the head box (x1, y1, x2, y2)
+    gives the official PCKh head size.
+    """
+    from scipy.io import loadmat
+
+    path = Path(path)
+    try:
+        release = loadmat(str(path), struct_as_record=False, squeeze_me=True)["RELEASE"]
+        annolist = _items(release.annolist)
+    except (KeyError, AttributeError, ValueError, OSError) as exc:
+        raise PoseappError(f"{path} is not the MPII release file: {exc!r}") from exc
+    root = path.parent / "images" if (path.parent / "images").is_dir() else path.parent
+    samples = []
+    for entry in annolist:
+        name = entry.image.name
+        for rect in _items(getattr(entry, "annorect", None)):
+            points = getattr(getattr(rect, "annopoints", None), "point", None)
+            if points is None or not hasattr(rect, "objpos") or not hasattr(rect, "scale"):
+                continue
+            joints = np.zeros((16, 2), np.float32)
+            visible = np.zeros(16, bool)
+            for p in _items(points):
+                joints[int(p.id)] = (float(p.x), float(p.y))
+                visible[int(p.id)] = True
+            head = np.array([rect.x1, rect.y1, rect.x2, rect.y2], np.float32)
+            centre = np.array([rect.objpos.x, rect.objpos.y], np.float32)
+            order = list(FROM_MPII)
+            samples.append(Sample(root / name, joints[order], visible[order], centre, float(rect.scale), head))
     return samples
