@@ -76,3 +76,20 @@ def test_no_display_message():
     result = subprocess.run([sys.executable, "-m", "poseapp"], capture_output=True, text=True, env=env, timeout=60)
     if sys.platform.startswith("linux"):
         assert result.returncode == 2 and "no display" in result.stderr
+
+
+
+def test_unloadable_x11_plugin_is_a_message(monkeypatch):
+    import ctypes
+
+    from poseapp.gui import launch
+
+    def refuse(path):
+        raise OSError("libxcb-icccm.so.4: cannot open shared object file: No such file or directory")
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(ctypes, "CDLL", refuse)
+    if sys.platform.startswith("linux"):
+        assert "libxcb-icccm.so.4" in launch.display_problem()

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
+from pathlib import Path
 
 
 def display_problem() -> str | None:
     """Why Qt could not open a window here, or None when it should be able to."""
     if os.environ.get("QT_QPA_PLATFORM"):
         return None
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not sys.platform.startswith("linux"):
+        return None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return ("no display found (DISPLAY and WAYLAND_DISPLAY are unset). Run poseapp on a desktop, "
                 "or use the command line: `poseapp image PHOTO.jpg --out pose.png`.")
+    if not os.environ.get("WAYLAND_DISPLAY"):
+        return xcb_problem()
+    return None
+
+
+def xcb_problem() -> str | None:
+    """Load Qt's X11 plugin as Qt would: a missing system library aborts Qt with a core dump,
+    while loading it here first turns that into a message naming the library."""
+    try:
+        import PySide6
+    except ImportError:
+        return None
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.exists():
+        return None
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        missing = str(exc).split(":")[0]
+        return (f"Qt's X11 plugin cannot load: {missing}. On Debian/Ubuntu install the xcb libraries "
+                "(sudo apt install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0).")
     return None
 
 
