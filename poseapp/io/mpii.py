@@ -13,6 +13,8 @@ from poseapp.errors import PoseappError
 from poseapp.joints import FROM_MPII
 from poseapp.pose import Box
 
+_ORDER = list(FROM_MPII)  # MPII annotation order -> our joint order
+
 
 @dataclass
 class Sample:
@@ -52,8 +54,8 @@ def load_mpii(folder: str | Path) -> list[Sample]:
         try:
             records = json.loads(f.read_text())
             for r in records:
-                joints = np.asarray(r["joints"], np.float32)[list(FROM_MPII)]
-                visible = np.asarray(r.get("joints_vis", np.ones(16)), np.float32)[list(FROM_MPII)] > 0
+                joints = np.asarray(r["joints"], np.float32)[_ORDER]
+                visible = np.asarray(r.get("joints_vis", np.ones(16)), np.float32)[_ORDER] > 0
                 head = np.asarray(r["headbox"], np.float32).ravel() if "headbox" in r else None
                 samples.append(Sample(folder / r["image"], joints, visible,
                                       np.asarray(r["center"], np.float32), float(r["scale"]), head))
@@ -100,6 +102,5 @@ def load_mpii_mat(path: str | Path) -> list[Sample]:
                 visible[int(p.id)] = True
             head = np.array([rect.x1, rect.y1, rect.x2, rect.y2], np.float32)
             centre = np.array([rect.objpos.x, rect.objpos.y], np.float32)
-            order = list(FROM_MPII)
-            samples.append(Sample(root / name, joints[order], visible[order], centre, float(rect.scale), head))
+            samples.append(Sample(root / name, joints[_ORDER], visible[_ORDER], centre, float(rect.scale), head))
     return samples

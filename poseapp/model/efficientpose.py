@@ -68,12 +68,16 @@ class EfficientPose(nn.Module):
             return high
         return torch.cat([high, self.backbone_low(self.pool(x))], 1)
 
-    def forward_all(self, x: torch.Tensor) -> PoseOutputs:
-        """Every pass's output, for training with intermediate supervision."""
+    def _passes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The three detection passes' features; passes 2 and 3 also see the backbone features."""
         feats = self.features(x)
         p1 = self.pass1(feats)
         p2 = self.pass2(torch.cat([p1, feats], 1))
-        p3 = self.pass3(torch.cat([p2, feats], 1))
+        return p1, p2, self.pass3(torch.cat([p2, feats], 1))
+
+    def forward_all(self, x: torch.Tensor) -> PoseOutputs:
+        """Every pass's output, for training with intermediate supervision."""
+        p1, p2, p3 = self._passes(x)
         heat2 = self.pass3.head(p3)
         return PoseOutputs(
             self.pass1.head(p1) if self.pass1.head is not None else None,
@@ -83,12 +87,8 @@ class EfficientPose(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Final heatmaps (N, 16, H, W) for an NCHW normalised image batch."""
-        feats = self.features(x)
-        p1 = self.pass1(feats)
-        p2 = self.pass2(torch.cat([p1, feats], 1))
-        p3 = self.pass3(torch.cat([p2, feats], 1))
-        return self.upscale(self.pass3.head(p3))
+        """Final heatmaps (N, 16, H, W) for an NCHW normalised image batch (no auxiliary heads)."""
+        return self.upscale(self.pass3.head(self._passes(x)[2]))
 
 
 def create_model(name: str) -> EfficientPose:

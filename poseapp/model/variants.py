@@ -39,11 +39,6 @@ class Variant:
         """Upstream's input normalisation: 'torch' (ImageNet mean/std) or 'tf' (x/127.5-1)."""
         return "tf" if self.lite else "torch"
 
-    @property
-    def heatmap_stride(self) -> int:
-        """Stride of the detection passes relative to the input (blocks 1-3 downsample 8x)."""
-        return 8
-
 
 VARIANTS: dict[str, Variant] = {
     v.name: v

@@ -44,16 +44,6 @@ def _is_url(source: str) -> bool:
     return "://" in source
 
 
-def _read_metadata(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            return f.metadata() or {}
-    except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise PoseappError(f"cached weights {path} are unreadable ({exc}); delete the file to re-fetch") from exc
-
-
 def status(variant: str) -> str:
     """'cached', 'available from source' or 'missing' for one variant."""
     name = get_variant(variant).name
@@ -127,8 +117,10 @@ def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.n
     from safetensors.numpy import load_file
 
     path = ensure_weights(variant, progress)
-    _read_metadata(path)
-    return load_file(str(path))
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise PoseappError(f"cached weights {path} are unreadable ({exc}); delete the file to re-fetch") from exc
 
 
 def import_folder(folder: Path) -> list[str]:
@@ -151,10 +143,3 @@ def import_folder(folder: Path) -> list[str]:
                 break
     return done
 
-
-def remove_cached(variant: str) -> None:
-    cached_path(variant).unlink(missing_ok=True)
-
-
-__all__ = ["CACHED", "AVAILABLE", "MISSING", "cache_dir", "cached_path", "status", "ensure_weights",
-           "load_state", "import_folder", "remove_cached", "save_state"]

@@ -9,7 +9,6 @@ from scipy.ndimage import gaussian_filter
 from poseapp.inference.decode import to_image
 from poseapp.inference.preprocess import full_box, preprocess
 from poseapp.io.images import read_rgb
-from poseapp.pose import Box
 from tests.conftest import PARITY_IMAGES, UPSTREAM, UPSTREAM_VARIANTS
 
 Interpreter = pytest.importorskip("ai_edge_litert.interpreter").Interpreter
@@ -54,7 +53,7 @@ def test_heatmaps_and_keypoints_match_upstream(variant, engines, tflite):
         assert np.abs(ours - ref).max() <= 1e-3 * np.abs(ref).max(), path.name
 
         pose = engine.predict(rgb)  # --roi full through the whole pipeline
-        expected = to_image(np.c_[upstream_decode(ref), np.ones(16)], Box(*vars(box).values()), engine.size)
+        expected = to_image(np.c_[upstream_decode(ref), np.ones(16)], box, engine.size)
         pixel = box.size / engine.size  # one input-resolution pixel in image pixels
         assert np.abs(pose.keypoints[:, :2] - expected[:, :2]).max() <= pixel, path.name
 
