@@ -9,16 +9,16 @@ from pathlib import Path
 
 from poseapp import __version__
 from poseapp.errors import PoseappError
+from poseapp.inference.backends import BACKENDS
 from poseapp.model.variants import VARIANTS
 
 
 def _engine(args: argparse.Namespace):
     from poseapp.inference.engine import Engine
     from poseapp.weights.download import text_progress
-    from poseapp.weights.store import ensure_weights
 
-    ensure_weights(args.model, text_progress(f"EfficientPose{args.model}"))
-    return Engine(args.model, device=args.device, flip=args.flip)
+    return Engine(args.model, device=args.device, backend=args.backend, flip=args.flip, threads=args.threads,
+                  progress=text_progress(f"EfficientPose{args.model}"))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     def model_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--model", default="RT", type=str.upper, help="variant: " + ", ".join(VARIANTS))
         sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
+        sp.add_argument("--backend", default="auto", choices=BACKENDS,
+                        help="auto: ONNX Runtime on CPU, torch on a GPU")
+        sp.add_argument("--threads", type=int, help="CPU threads for the model (default: the runtime's choice)")
         sp.add_argument("--flip", action="store_true", help="test-time flip: average with the mirror image")
 
     sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")

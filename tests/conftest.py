@@ -33,14 +33,14 @@ def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def engines():
-    """Engines per variant, built once (loading converts the upstream file on first use)."""
+    """Engines per variant and backend, built once (the first use converts and exports)."""
     from poseapp.inference.engine import Engine
 
-    made: dict[str, Engine] = {}
+    made: dict[tuple[str, str], Engine] = {}
 
-    def get(variant: str) -> Engine:
-        if variant not in made:
-            made[variant] = Engine(variant, device="cpu", refine=False)
-        return made[variant]
+    def get(variant: str, backend: str = "onnx") -> Engine:
+        if (variant, backend) not in made:
+            made[variant, backend] = Engine(variant, device="cpu", backend=backend, refine=False)
+        return made[variant, backend]
 
     return get

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
+
+from tests.helpers import run_without
 
 
 def test_opencv_and_pyside6_share_a_process(qtbot):
@@ -26,14 +26,5 @@ def test_opencv_and_pyside6_share_a_process(qtbot):
 def test_core_imports_without_qt():
     core = ["poseapp.cli", "poseapp.inference.engine", "poseapp.evaluation", "poseapp.draw",
             "poseapp.weights.store", "poseapp.weights.convert", "poseapp.model.summary", "poseapp.io.mpii"]
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'):\n"
-        "            raise ImportError('Qt is blocked in the core')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        + "".join(f"import {m}\n" for m in core)
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = run_without(("PySide6", "shiboken6", "pyqtgraph"), "".join(f"import {m}\n" for m in core))
     assert result.returncode == 0, result.stderr

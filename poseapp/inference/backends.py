@@ -1,15 +1,20 @@
 """Runtimes behind one small interface: NHWC float32 batch in, NHWC final heatmaps out.
 
 Each runtime imports its library inside its own class, so a missing one breaks nothing else.
+On CPU the default is ONNX Runtime running the exported graph (no torch needed, and faster than
+eager PyTorch and than upstream's TFLite runtime: see ``poseapp bench``); CUDA and MPS run the
+PyTorch module, CUDA in half precision.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Protocol
 
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.weights.download import Progress
 
 
 class Backend(Protocol):
@@ -20,9 +25,16 @@ class Backend(Protocol):
         """(N, S, S, 3) float32 -> (N, S, S, 16) float32 heatmaps."""
 
 
+BACKENDS = ("auto", "onnx", "torch")
+
+
 def available_devices() -> list[str]:
-    """Devices present here, fastest first: cuda, mps, cpu (cpu always)."""
+    """Devices present here, fastest first: cuda, mps, cpu (cpu always). Needs torch for the GPUs."""
+    from poseapp.weights.store import _torch_present
+
     found = []
+    if not _torch_present():
+        return ["cpu"]
     try:
         import torch
 
@@ -54,17 +66,12 @@ class TorchBackend:
                  half: bool | None = None, source: str = "the cache") -> None:
         import torch
 
-        from poseapp.model.efficientpose import create_model
+        from poseapp.weights.convert import load_model
 
         self.torch = torch
         self.device = device
         self.half = (device == "cuda") if half is None else half
-        from poseapp.weights.convert import check_state
-
-        model = create_model(variant)
-        check_state(model, state, source)
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
-        model = model.to(device)
+        model = load_model(variant, state, source).to(device)
         self.model = model.half() if self.half else model
 
     def run(self, batch: np.ndarray) -> np.ndarray:
@@ -75,3 +82,49 @@ class TorchBackend:
                 x = x.half()
             y = self.model(x).permute(0, 2, 3, 1).float()
             return y.cpu().numpy()
+
+
+class OnnxBackend:
+    """An exported graph run by ONNX Runtime on the CPU; ``threads`` None lets it choose."""
+
+    name = "onnx"
+    device = "cpu"
+
+    def __init__(self, path: str, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise PoseappError("the onnx backend needs onnxruntime: pip install onnxruntime") from exc
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input: np.ascontiguousarray(batch, np.float32)})[0]
+
+
+def create_backend(variant: str, device: str = "auto", backend: str = "auto", threads: int | None = None,
+                   progress: Progress | None = None) -> Backend:
+    """The runtime for ``variant``: ONNX Runtime on CPU unless told otherwise, torch on a GPU."""
+    from poseapp.weights import store
+
+    if backend not in BACKENDS:
+        raise PoseappError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    device = resolve_device(device)
+    if backend == "auto":
+        backend = "onnx" if device == "cpu" and importlib.util.find_spec("onnxruntime") else "torch"
+    if backend == "onnx":
+        if device != "cpu":
+            raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
+        return OnnxBackend(str(store.ensure_onnx(variant, progress)), threads)
+    if not store._torch_present():
+        raise PoseappError("the torch backend needs torch, which is not installed here")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return TorchBackend(variant, store.load_state(variant, progress), device, source=str(store.cached_path(variant)))

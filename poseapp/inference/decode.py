@@ -15,9 +15,8 @@ from poseapp.pose import Box
 
 def blur(heatmaps: np.ndarray) -> np.ndarray:
     """Gaussian blur, sigma 1, radius 4, reflecting at the border (scipy's gaussian_filter)."""
-    return np.stack(
-        [cv2.GaussianBlur(heatmaps[..., j], (9, 9), 1.0, borderType=cv2.BORDER_REFLECT)
-         for j in range(heatmaps.shape[-1])], -1)
+    out = cv2.GaussianBlur(np.ascontiguousarray(heatmaps), (9, 9), 1.0, borderType=cv2.BORDER_REFLECT)
+    return out.reshape(heatmaps.shape)
 
 
 def peaks(heatmaps: np.ndarray, refine: bool = True) -> np.ndarray:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseapp.inference.backends import Backend, TorchBackend, resolve_device
+from poseapp.inference.backends import Backend, create_backend
 from poseapp.inference.decode import peaks, to_image
 from poseapp.inference.preprocess import full_box, preprocess
 from poseapp.joints import FLIP
 from poseapp.model.variants import Variant, get_variant
 from poseapp.pose import Box, Pose
+from poseapp.weights.download import Progress
 
 
 def snap(box: Box) -> Box:
@@ -23,18 +24,17 @@ class Engine:
     flip: average the heatmaps of each crop and its mirror image (left/right swapped), as the
     paper's test-time augmentation; twice the compute.
     refine: sub-pixel peak refinement in decoding (off reproduces upstream's decoding exactly).
+    backend: 'auto' (ONNX Runtime on CPU, torch on a GPU), 'onnx', 'torch', or a ready Backend.
     """
 
-    def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | None = None,
-                 flip: bool = False, refine: bool = True) -> None:
+    def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | str = "auto",
+                 flip: bool = False, refine: bool = True, threads: int | None = None,
+                 progress: Progress | None = None) -> None:
         self.variant: Variant = get_variant(variant)
         self.flip = flip
         self.refine = refine
-        if backend is None:
-            from poseapp.weights.store import cached_path, load_state
-
-            name = self.variant.name
-            backend = TorchBackend(name, load_state(name), resolve_device(device), source=str(cached_path(name)))
+        if isinstance(backend, str):
+            backend = create_backend(self.variant.name, device, backend, threads, progress)
         self.backend = backend
 
     @property

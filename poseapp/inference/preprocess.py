@@ -1,7 +1,13 @@
-"""Upstream's preprocessing in numpy/OpenCV: a square crop, resized, normalised in one pass.
+"""Upstream's preprocessing in numpy/OpenCV: a square crop, resized, normalised, in one pass.
 
 ``full_box`` is upstream's whole-frame input (the longer side fills the input, the shorter one is
 zero-padded, centred); any other box crops the image the same way, padding with zeros outside it.
+Only the part of the box inside the image is resized (straight from a view of the frame) and
+pasted into a zeroed input, so a 1080p frame never gets a padded 1920x1920 copy. Large shrinks
+go in two steps: OpenCV's fast whole-factor area average, then a linear resize by the remaining
+factor (< 2); one area resize by a fractional factor costs ~4 ms on a 1080p frame. Where the box
+sticks out of the image, the pasted part's edges are rounded to whole input pixels: the mapping
+is then exact to within half an input pixel, below the decoder's one-pixel grid.
 """
 
 from __future__ import annotations
@@ -26,14 +32,26 @@ def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     x0, y0, side = int(round(box.x)), int(round(box.y)), max(1, int(round(box.size)))
     h, w = image.shape[:2]
     sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
-    if sx0 == 0 and sy0 == 0 and sx1 - sx0 == side and sy1 - sy0 == side:
-        square = image
-    else:
-        square = np.zeros((side, side, 3), image.dtype)
-        if sx1 > sx0 and sy1 > sy0:
-            square[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
-    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    return cv2.resize(square, (size, size), interpolation=interp)
+    if (sx0, sy0, sx1, sy1) == (x0, y0, x0 + side, y0 + side):
+        return _resize(image[sy0:sy1, sx0:sx1], size, size)
+    out = np.zeros((size, size, 3), image.dtype)
+    k = size / side
+    dx0, dy0 = round((sx0 - x0) * k), round((sy0 - y0) * k)
+    dx1, dy1 = round((sx1 - x0) * k), round((sy1 - y0) * k)
+    if dx1 > dx0 and dy1 > dy0:
+        out[dy0:dy1, dx0:dx1] = _resize(image[sy0:sy1, sx0:sx1], dx1 - dx0, dy1 - dy0)
+    return out
+
+
+def _resize(region: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize with area averaging when shrinking: a whole factor first (fast), then the rest."""
+    h, w = region.shape[:2]
+    factor = min(w // width, h // height)
+    if factor >= 2:
+        trimmed = region[:h - h % factor, :w - w % factor]
+        region = cv2.resize(trimmed, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    area = factor < 2 and w > width
+    return cv2.resize(region, (width, height), interpolation=cv2.INTER_AREA if area else cv2.INTER_LINEAR)
 
 
 def normalise(rgb: np.ndarray, mode: str) -> np.ndarray:

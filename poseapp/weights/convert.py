@@ -130,3 +130,15 @@ def check_state(model, state: dict[str, np.ndarray], source: str) -> None:
         if tuple(state[key].shape) != tuple(shape):
             raise PoseappError(f"weights from {source} do not fit {variant}: {key} has shape "
                                f"{tuple(state[key].shape)}, {variant} needs {tuple(shape)}")
+
+
+def load_model(variant: str, state: dict[str, np.ndarray], source: str = "the cache"):
+    """A fresh ``variant`` module in eval mode holding ``state``, after ``check_state``."""
+    import torch
+
+    from poseapp.model.efficientpose import create_model
+
+    model = create_model(variant)
+    check_state(model, state, source)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    return model.eval()

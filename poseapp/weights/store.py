@@ -3,10 +3,16 @@
 The cache holds safetensors (never pickles), one file per variant, whose metadata names the
 upstream file and blob id it was converted from. Every upstream file is checked against the
 manifest's blob id before it is converted; nothing unverified reaches the cache.
+
+Beside them sit the ONNX graphs the CPU engine runs, named by the SHA-256 of the weights file they
+were exported from, so a graph is never paired with other weights. Exporting needs torch; running
+a graph does not, so a torch-free install uses a graph already in the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
@@ -33,6 +39,10 @@ def cache_dir() -> Path:
 
 def cached_path(variant: str) -> Path:
     return cache_dir() / "weights" / f"EfficientPose{get_variant(variant).name}.safetensors"
+
+
+def onnx_dir() -> Path:
+    return cache_dir() / "onnx"
 
 
 def weights_source() -> str:
@@ -143,3 +153,46 @@ def import_folder(folder: Path) -> list[str]:
                 break
     return done
 
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _torch_present() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
+    """The ONNX graph for ``variant``, exported from its cached weights when missing or stale.
+
+    Without torch, a graph already in the cache is used as it is (the weights file may be absent).
+    """
+    name = get_variant(variant).name
+    weights = cached_path(name)
+    if weights.exists():
+        path = onnx_dir() / f"EfficientPose{name}-{_sha256(weights)[:16]}.onnx"
+        if path.exists():
+            return path
+    else:
+        found = sorted(onnx_dir().glob(f"EfficientPose{name}-*.onnx"), key=lambda p: p.stat().st_mtime)
+        if found:
+            return found[-1]
+    if not _torch_present():
+        raise PoseappError(
+            f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
+            "with its default dependencies, or copy an exported graph there"
+        )
+    from poseapp.weights.onnx_export import export_onnx
+
+    weights = ensure_weights(name, progress)
+    digest = _sha256(weights)
+    path = onnx_dir() / f"EfficientPose{name}-{digest[:16]}.onnx"
+    export_onnx(name, load_state(name), path, {"variant": name, "weights_sha256": digest}, str(weights))
+    for old in onnx_dir().glob(f"EfficientPose{name}-*.onnx"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path

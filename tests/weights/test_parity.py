@@ -41,9 +41,10 @@ def tflite():
     return run
 
 
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
 @pytest.mark.parametrize("variant", UPSTREAM_VARIANTS)
-def test_heatmaps_and_keypoints_match_upstream(variant, engines, tflite):
-    engine = engines(variant)
+def test_heatmaps_and_keypoints_match_upstream(variant, backend, engines, tflite):
+    engine = engines(variant, backend)
     for path in PARITY_IMAGES:
         rgb = read_rgb(path)
         box = full_box(*rgb.shape[:2])

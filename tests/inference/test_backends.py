@@ -1,0 +1,66 @@
+"""Backend choice, the exported graph's cache, and the CPU path with torch unimportable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from poseapp.errors import PoseappError
+from poseapp.inference.backends import OnnxBackend, create_backend
+from poseapp.inference.engine import Engine
+from poseapp.io.images import read_rgb
+from poseapp.weights import store
+from tests.conftest import UPSTREAM
+from tests.helpers import run_without
+
+TORCH = ("torch", "torchvision", "timm")
+
+
+def test_cpu_defaults_to_onnx_and_graph_is_reused():
+    backend = create_backend("RT", device="cpu")
+    assert isinstance(backend, OnnxBackend)
+    graph = store.ensure_onnx("RT")
+    assert store._sha256(store.cached_path("RT"))[:16] in graph.name
+    stamp = graph.stat().st_mtime_ns
+    assert store.ensure_onnx("RT") == graph and graph.stat().st_mtime_ns == stamp
+
+
+def test_onnx_matches_torch_on_a_batch(engines):
+    onnx, torch = engines("I", "onnx"), engines("I", "torch")
+    rgb = read_rgb(UPSTREAM / "MPII.jpg")
+    batch = np.stack([rgb[:256, :256], rgb[-256:, -256:]]).astype(np.float32) / 127.5 - 1
+    a, b = onnx.backend.run(batch), torch.backend.run(batch)
+    assert a.shape == b.shape == (2, 256, 256, 16)
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(PoseappError, match="unknown backend"):
+        create_backend("RT", backend="tensorrt")
+
+
+def test_cpu_path_runs_with_torch_unimportable():
+    expected = Engine("RT", device="cpu").predict(read_rgb(UPSTREAM / "MPII.jpg")).keypoints
+    body = (
+        "import io, json, contextlib\n"
+        "from poseapp.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main(['image', {str(UPSTREAM / 'MPII.jpg')!r}, '--roi', 'full', '--json'])\n"
+        "assert code == 0, code\n"
+        "assert not any(m.split('.')[0] in ('torch', 'timm') for m in sys.modules)\n"
+        "print(out.getvalue())\n"
+    )
+    result = run_without(TORCH, body)
+    assert result.returncode == 0, result.stderr
+    got = np.array([[k["x"], k["y"], k["score"]] for k in json.loads(result.stdout)["keypoints"]])
+    assert np.abs(got - expected).max() < 0.01  # the JSON keeps two decimals
+
+
+def test_without_torch_or_graph_the_message_says_why(tmp_path):
+    body = "from poseapp.cli import main\nsys.exit(main(['image', " + repr(str(UPSTREAM / "MPII.jpg")) + "]))\n"
+    result = run_without(TORCH, body, env={"POSEAPP_CACHE": str(tmp_path)})
+    assert result.returncode == 2
+    assert "exporting one needs torch" in result.stderr and "Traceback" not in result.stderr
