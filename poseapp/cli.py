@@ -9,7 +9,9 @@ from pathlib import Path
 
 from poseapp import __version__
 from poseapp.errors import PoseappError
+from poseapp.evaluation import PROTOCOLS
 from poseapp.inference.backends import BACKENDS
+from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS
 
 
@@ -60,9 +62,11 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     from poseapp.draw import draw_pose
+    from poseapp.inference.roi import make_localiser
     from poseapp.io.images import read_rgb, write_image
 
     engine = _engine(args)
+    localiser = make_localiser(args.roi, engine)
     if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
         raise PoseappError("--out must be a folder when several images are given")
     failures = 0
@@ -73,13 +77,18 @@ def cmd_image(args: argparse.Namespace) -> int:
             print(f"poseapp: {exc}", file=sys.stderr)
             failures += 1
             continue
-        pose = engine.predict(rgb)
+        pose = localiser.locate(engine, rgb)
+        box = {k: round(float(v), 1) for k, v in vars(pose.box).items()}
         if args.json:
             print(json.dumps({"image": str(path), "model": engine.variant.name, "roi": args.roi,
-                              "box": vars(pose.box), "keypoints": pose.as_dict()}))
+                              "found": pose.found, "score": round(pose.score, 4), "box": box,
+                              "forward_passes": pose.extra.get("forward_passes"),
+                              "keypoints": pose.as_dict() if pose.found else []}))
+        elif not pose.found:
+            print(f"{path}: no person found (score {pose.score:.2f})")
         else:
-            print(f"{path}: " + ", ".join(f"{k['name']}=({k['x']:.0f},{k['y']:.0f}) {k['score']:.2f}"
-                                          for k in pose.as_dict()))
+            print(f"{path}: score {pose.score:.2f}, " + ", ".join(
+                f"{k['name']}=({k['x']:.0f},{k['y']:.0f}) {k['score']:.2f}" for k in pose.as_dict()))
         if args.out:
             out = Path(args.out)
             if out.is_dir():
@@ -102,7 +111,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for name, v in result.per_joint.items():
         print(f"{name:15} {v['0.5']:>9.1f} {v['0.1']:>9.1f}")
     print(f"{'overall':15} {result.overall['0.5']:>9.1f} {result.overall['0.1']:>9.1f}")
-    print(f"{result.ms_per_image:.1f} ms per image")
+    print(f"{result.ms_per_image:.1f} ms and {result.passes_per_image:.1f} forward passes per image")
     return 0
 
 
@@ -131,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("image", help="pose in still images")
     sp.add_argument("paths", nargs="+")
     model_opts(sp)
-    sp.add_argument("--roi", choices=("full",), default="full", help="full: upstream's whole frame")
+    sp.add_argument("--roi", choices=MODES, default="auto",
+                    help="auto: find the person first (default); full: upstream's whole frame")
     sp.add_argument("--json", action="store_true", help="one JSON object per image")
     sp.add_argument("--out", help="annotated PNG (a folder when several images)")
     sp.set_defaults(func=cmd_image)
@@ -139,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
     sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")
     model_opts(sp)
-    sp.add_argument("--protocol", choices=("crop", "full"), default="crop",
-                    help="crop: the paper's person crop; full: upstream's whole frame")
+    sp.add_argument("--protocol", choices=PROTOCOLS, default="crop",
+                    help="crop: the annotated person's box (the paper's); auto: the app's own person search; "
+                         "full: upstream's whole frame")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
     return p

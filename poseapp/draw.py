@@ -13,12 +13,17 @@ BOX_COLOUR = (255, 220, 0)
 
 
 def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = 0.0, draw_box: bool = True) -> np.ndarray:
-    """A copy of ``rgb`` with the skeleton (joints under ``threshold`` hidden) and the crop box."""
+    """A copy of ``rgb`` with the crop box and the skeleton (joints under ``threshold`` hidden).
+
+    A pose marked not found draws only its box: where the model looked and saw nobody.
+    """
     out = rgb.copy()
     scale = max(1, round(max(out.shape[:2]) / 400))
     if draw_box:
         b = pose.box
         cv2.rectangle(out, (int(b.x), int(b.y)), (int(b.x + b.size), int(b.y + b.size)), BOX_COLOUR, scale)
+    if not pose.found:
+        return out
     kp = pose.keypoints
     for a, b in EDGES:
         i, j = INDEX[a], INDEX[b]

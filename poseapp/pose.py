@@ -27,6 +27,7 @@ class Pose:
     variant: str
     time_s: float | None = None
     extra: dict = field(default_factory=dict)
+    found: bool = True  # False: no person here; keypoints are the model's best guess, not a pose
 
     @property
     def score(self) -> float:

@@ -22,11 +22,25 @@ def test_image_json_and_annotated_output(tmp_path, capsys):
     out = tmp_path / "pose.png"
     assert main(["image", str(UPSTREAM / "MPII.jpg"), "--json", "--out", str(out)]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["model"] == "RT" and len(record["keypoints"]) == 16
+    assert record["model"] == "RT" and record["roi"] == "auto" and record["found"] is True
+    assert len(record["keypoints"]) == 16 and record["forward_passes"] > 1
     assert record["keypoints"][0]["name"] == "head_top" and record["keypoints"][-1]["name"] == "left_ankle"
     head, ankle = record["keypoints"][0], record["keypoints"][-1]
     assert head["y"] < ankle["y"]  # upright person in the upstream sample
     assert out.stat().st_size > 10_000
+
+
+def test_image_says_when_nobody_is_there(tmp_path, capsys):
+    from poseapp.io.images import write_image
+    from tests.inference.test_roi import nobody_pictures
+
+    empty = tmp_path / "snow.png"
+    write_image(empty, nobody_pictures()["snow and poles"])
+    assert main(["image", str(empty), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["found"] is False and record["keypoints"] == [] and record["score"] < 0.2
+    assert main(["image", str(empty)]) == 0
+    assert "no person found" in capsys.readouterr().out
 
 
 def test_models_json_lists_every_variant(capsys):

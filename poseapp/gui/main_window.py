@@ -27,6 +27,7 @@ class PoseWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._engine = None
+        self._localiser = None
 
     @Slot(str, object)
     def run(self, variant: str, rgb: np.ndarray) -> None:
@@ -34,9 +35,11 @@ class PoseWorker(QObject):
             if self._engine is None or self._engine.variant.name != variant:
                 self.status.emit(f"loading {variant}…")
                 from poseapp.inference.engine import Engine
+                from poseapp.inference.roi import make_localiser
 
                 self._engine = Engine(variant)
-            self.finished.emit(rgb, self._engine.predict(rgb))
+                self._localiser = make_localiser("auto", self._engine)
+            self.finished.emit(rgb, self._localiser.locate(self._engine, rgb))
         except PoseappError as exc:
             self.failed.emit(str(exc))
 

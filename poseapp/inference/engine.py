@@ -41,9 +41,9 @@ class Engine:
     def size(self) -> int:
         return self.variant.resolution
 
-    def heatmaps(self, batch: np.ndarray) -> np.ndarray:
-        """Final heatmaps for a preprocessed NHWC batch, flip-averaged when asked."""
-        if not self.flip:
+    def heatmaps(self, batch: np.ndarray, flip: bool | None = None) -> np.ndarray:
+        """Final heatmaps for a preprocessed NHWC batch, flip-averaged when asked (None: ``self.flip``)."""
+        if not (self.flip if flip is None else flip):
             return self.backend.run(batch)
         both = self.backend.run(np.concatenate([batch, batch[:, :, ::-1]]))
         n = len(batch)
@@ -54,11 +54,11 @@ class Engine:
         """The pose in one HxWx3 uint8 RGB image; ``box`` None means upstream's whole frame."""
         return self.predict_batch([rgb], [box])[0]
 
-    def predict_batch(self, images: list[np.ndarray], boxes: list[Box | None]) -> list[Pose]:
+    def predict_batch(self, images: list[np.ndarray], boxes: list[Box | None], flip: bool | None = None) -> list[Pose]:
         """Poses for several images (or several crops of one image) in one forward pass."""
         boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
         batch = np.stack([preprocess(im, b, self.size, self.variant.normalisation)
                           for im, b in zip(images, boxes)])
-        maps = self.heatmaps(batch)
+        maps = self.heatmaps(batch, flip)
         return [Pose(to_image(peaks(m, self.refine), b, self.size), b, self.variant.name)
                 for m, b in zip(maps, boxes)]

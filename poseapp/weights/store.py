@@ -191,7 +191,7 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
     weights = ensure_weights(name, progress)
     digest = _sha256(weights)
     path = onnx_dir() / f"EfficientPose{name}-{digest[:16]}.onnx"
-    export_onnx(name, load_state(name), path, {"variant": name, "weights_sha256": digest}, str(weights))
+    export_onnx(name, load_state(name), path, str(weights))
     for old in onnx_dir().glob(f"EfficientPose{name}-*.onnx"):
         if old != path:
             old.unlink(missing_ok=True)
