@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -115,6 +116,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from poseapp import bench
+
+    image = Path(args.image) if args.image else None
+    if image is None:
+        from poseapp.weights.store import weights_source
+
+        image = Path(weights_source()) / "MPII.jpg"
+        if not image.exists():
+            raise PoseappError("bench needs an image: pass --image PATH (a frame from your own camera is best)")
+    backends = tuple(dict.fromkeys(["onnx", *args.backends]))
+    report = bench.run_bench([m.upper() for m in args.models], args.threads, args.runs, image, backends,
+                             progress=lambda msg: print(msg, file=sys.stderr))
+    if args.json:
+        bench.write_json(report, Path(args.json))
+    print(bench.format_table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="poseapp", description="Markerless movement analysis with EfficientPose.")
     p.add_argument("--version", action="version", version=f"poseapp {__version__}")
@@ -154,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "full: upstream's whole frame")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
+    sp = sub.add_parser("bench", help="latency and throughput against upstream's TFLite runtime and MediaPipe")
+    sp.add_argument("--models", nargs="+", default=["RT", "I", "II"], help="variants (default: RT I II)")
+    sp.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every runtime")
+    sp.add_argument("--runs", type=int, default=50, help="timed runs per measurement, after warm-up")
+    sp.add_argument("--backends", nargs="*", default=["torch"], help="our backends besides onnx (torch)")
+    sp.add_argument("--image", help="the frame to time on (default: upstream's MPII.jpg from the weights source)")
+    sp.add_argument("--json", help="write the full report here")
+    sp.set_defaults(func=cmd_bench)
     return p
 
 

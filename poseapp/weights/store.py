@@ -101,8 +101,8 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
     path = cached_path(name)
     if path.exists():
         return path
-    source = weights_source()
     entries = load_manifest().files_for(name)
+    source = weights_source()
     if not _is_url(source):
         for entry in entries:
             candidate = Path(source) / entry.path
@@ -112,14 +112,22 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
             f"no weights for {name}: {source} has none of {', '.join(e.path for e in entries)}. "
             "Unset POSEAPP_WEIGHTS_SOURCE to download from upstream, or run `poseapp weights import DIR`."
         )
-    entry = entries[0]
-    url = source.rstrip("/") + "/" + entry.path
-    downloads = cache_dir() / "downloads"
-    local = fetch(url, downloads / entry.name, entry.blob, progress)
+    local = upstream_file(entries[0], progress)
     try:
-        return _install(name, local, entry, url)
+        return _install(name, local, entries[0], source.rstrip("/") + "/" + entries[0].path)
     finally:
         local.unlink(missing_ok=True)
+
+
+def upstream_file(entry: UpstreamFile, progress: Progress | None = None) -> Path:
+    """A local copy of one upstream file: the source folder's own, or a verified download."""
+    source = weights_source()
+    if not _is_url(source):
+        candidate = Path(source) / entry.path
+        if not candidate.exists():
+            raise PoseappError(f"no {entry.path} in {source}; unset POSEAPP_WEIGHTS_SOURCE to download it")
+        return candidate
+    return fetch(source.rstrip("/") + "/" + entry.path, cache_dir() / "downloads" / entry.name, entry.blob, progress)
 
 
 def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.ndarray]:

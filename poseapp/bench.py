@@ -1,0 +1,216 @@
+"""``poseapp bench``: our engine against upstream's TFLite runtime (and MediaPipe) in one process.
+
+Every peer gets the same preprocessed input and the same thread count. Per variant: per-frame
+latency (median, 90th percentile, after warm-up) of our default CPU backend, of eager PyTorch
+when installed, and of upstream's TFLite file run by ai-edge-litert, with our/upstream ratio;
+batched throughput at the best batch size; the cost of our pre- and post-processing on a 720p
+frame; resident memory after each runtime. MediaPipe Pose 0.10.14 joins as a second peer when
+installed (its own pre/post included, so compare it with our end-to-end figure). Nothing is
+asserted here: the JSON is the record, ratios are the targets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.errors import PoseappError
+from poseapp.inference.decode import peaks
+from poseapp.inference.engine import Engine
+from poseapp.inference.preprocess import full_box, preprocess
+from poseapp.inference.roi import make_localiser
+from poseapp.io.images import read_rgb
+from poseapp.model.variants import get_variant
+from poseapp.pose import Box
+
+BATCHES = (1, 2, 4, 8)
+
+
+def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, float]:
+    """Median and 90th percentile of ``fn``'s wall time in milliseconds, after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - t0))
+    return {"median_ms": round(statistics.median(times), 3),
+            "p90_ms": round(float(np.percentile(times, 90)), 3), "runs": runs}
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory in MiB (psutil when installed, else Linux's /proc)."""
+    try:
+        import psutil
+
+        return round(psutil.Process().memory_info().rss / 2**20, 1)
+    except ImportError:
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+        except (OSError, ValueError):
+            return None
+
+
+def peak_rss_mb() -> float | None:
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+    except (ImportError, AttributeError):
+        return None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine(threads: int) -> dict:
+    packages = ("poseapp", "numpy", "opencv-python-headless", "onnxruntime", "torch", "timm", "ai-edge-litert",
+                "mediapipe")
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "threads": threads,
+            "versions": {p: _version(p) for p in packages},
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def tflite_runner(variant: str, threads: int) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Upstream's TFLite file in ai-edge-litert (XNNPACK), or None when either is missing."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        return None
+    from poseapp.weights.manifest import load_manifest
+    from poseapp.weights.store import upstream_file
+
+    entry = next((f for f in load_manifest().files_for(variant) if f.path.endswith(".tflite")), None)
+    if entry is None:
+        return None
+    interpreter = Interpreter(str(upstream_file(entry)), num_threads=threads)
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]["index"]
+    out = interpreter.get_output_details()[-1]["index"]
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(inp, batch)
+        interpreter.invoke()
+        return interpreter.get_tensor(out)
+
+    return run
+
+
+def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, backends: tuple[str, ...]) -> dict:
+    """Every measurement for one variant (see the module docstring)."""
+    name = get_variant(variant).name
+    row: dict = {"variant": name}
+    engines = {}
+    for backend in backends:
+        try:
+            engines[backend] = Engine(name, device="cpu", backend=backend, threads=threads)
+        except PoseappError as exc:
+            row[backend] = {"skipped": str(exc)}
+    if not engines:
+        return row
+    engine = next(iter(engines.values()))
+    box = full_box(*frame.shape[:2])
+    x = preprocess(frame, box, engine.size, engine.variant.normalisation)[None]
+    for backend, eng in engines.items():
+        row[backend] = {**timed(lambda eng=eng: eng.backend.run(x), runs), "rss_mb": rss_mb()}
+    upstream = tflite_runner(name, threads)
+    if upstream is not None:
+        row["tflite"] = {**timed(lambda: upstream(x), runs), "rss_mb": rss_mb()}
+        for backend in engines:
+            row[f"ratio_{backend}_vs_tflite"] = round(row[backend]["median_ms"] / row["tflite"]["median_ms"], 3)
+    default = engines[backends[0]] if backends[0] in engines else engine
+    maps = default.backend.run(x)[0]
+    crop = Box(frame.shape[1] // 3, frame.shape[0] // 6, frame.shape[0] * 2 // 3)
+    row["preprocess_full_frame"] = timed(
+        lambda: preprocess(frame, box, default.size, default.variant.normalisation), runs)
+    row["preprocess_crop"] = timed(lambda: preprocess(frame, crop, default.size, default.variant.normalisation), runs)
+    row["decode"] = timed(lambda: peaks(maps), runs)
+    row["end_to_end_full_frame"] = timed(lambda: default.predict(frame), runs)
+    localiser = make_localiser("auto", default)
+    row["end_to_end_auto"] = timed(lambda: localiser.locate(default, frame), max(3, runs // 10), warmup=1)
+    row["throughput"] = {}
+    for n in BATCHES:
+        xb = np.repeat(x, n, 0)
+        t = timed(lambda xb=xb: default.backend.run(xb), max(3, runs // n))
+        row["throughput"][str(n)] = round(1000 * n / t["median_ms"], 1)
+    best = max(row["throughput"], key=row["throughput"].get)
+    row["best_batch"] = {"batch": int(best), "fps": row["throughput"][best]}
+    return row
+
+
+def bench_mediapipe(frame: np.ndarray, runs: int) -> dict | None:
+    """MediaPipe Pose (full model) per image and per frame while tracking, if installed."""
+    try:
+        import mediapipe as mp
+    except ImportError:
+        return None
+    result = {"version": _version("mediapipe"), "model": "pose_landmark_full (model_complexity=1)"}
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
+        result["per_image"] = timed(lambda: pose.process(frame), runs)
+    with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        result["per_frame_tracking"] = timed(lambda: pose.process(frame), runs)
+    result["rss_mb"] = rss_mb()
+    return result
+
+
+def run_bench(variants: list[str], threads: int, runs: int, image: Path,
+              backends: tuple[str, ...] = ("onnx", "torch"), progress: Callable[[str], None] = print) -> dict:
+    """The whole benchmark as one JSON-ready dict."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    frame = read_rgb(image)
+    report = {"machine": machine(threads), "image": str(image), "frame_size": list(frame.shape[:2]),
+              "rss_mb_start": rss_mb(), "variants": []}
+    for variant in variants:
+        progress(f"bench {variant}…")
+        report["variants"].append(bench_variant(variant, frame, threads, runs, backends))
+    progress("bench MediaPipe…")
+    report["mediapipe"] = bench_mediapipe(frame, runs)
+    report["peak_rss_mb"] = peak_rss_mb()
+    return report
+
+
+def write_json(report: dict, path: Path) -> None:
+    """Write the report through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(path)
+
+
+def format_table(report: dict) -> str:
+    """A plain-text summary: per-frame medians and the ratio to upstream."""
+    lines = [f"{'variant':9} {'onnx ms':>8} {'torch ms':>9} {'tflite ms':>10} {'ratio':>6} {'pre+dec ms':>10} "
+             f"{'auto ms':>8} {'best fps':>9}"]
+    def ms(r: dict, key: str) -> str:
+        return f"{r[key]['median_ms']:.1f}" if "median_ms" in r.get(key, {}) else "-"
+
+    for r in report["variants"]:
+        pre = r["preprocess_full_frame"]["median_ms"] + r["decode"]["median_ms"] if "decode" in r else None
+        lines.append(f"{r['variant']:9} {ms(r, 'onnx'):>8} {ms(r, 'torch'):>9} {ms(r, 'tflite'):>10} "
+                     f"{r.get('ratio_onnx_vs_tflite', '-'):>6} {'-' if pre is None else round(pre, 1):>10} "
+                     f"{ms(r, 'end_to_end_auto'):>8} {r.get('best_batch', {}).get('fps', '-'):>9}")
+    mp = report.get("mediapipe")
+    if mp:
+        lines.append(f"MediaPipe {mp['version']}: {mp['per_image']['median_ms']:.1f} ms per image, "
+                     f"{mp['per_frame_tracking']['median_ms']:.1f} ms per frame tracking")
+    lines.append(f"threads {report['machine']['threads']}, peak RSS {report['peak_rss_mb']} MiB")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""A fixed-input-size copy of a model for export: the same maths with fewer operations at run time.
+
+- timm's ``Conv2dSame`` works out TF's 'same' padding from the input shape on every call, which an
+  exported graph carries as Shape/Ceil/Pad operations. For one input size the padding is a
+  constant: a ``ZeroPad2d`` in front of a plain convolution, which ONNX Runtime folds into it.
+- The upscaler's transposed convolutions are 16-to-16 with a bilinear kernel on the diagonal and
+  zeros elsewhere (in every upstream file); when that holds, a depthwise one (groups=16) computes
+  the same at a sixteenth of the cost. Trained weights with cross-channel terms are kept as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from timm.layers import Conv2dSame
+from torch import nn
+
+
+def _same(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    total = max((math.ceil(size / stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def _static_conv(conv: Conv2dSame, height: int, width: int) -> nn.Sequential:
+    left, right = _same(width, conv.kernel_size[1], conv.stride[1], conv.dilation[1])
+    top, bottom = _same(height, conv.kernel_size[0], conv.stride[0], conv.dilation[0])
+    plain = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, 0, conv.dilation,
+                      conv.groups, conv.bias is not None)
+    plain.load_state_dict(conv.state_dict())
+    return nn.Sequential(nn.ZeroPad2d((left, right, top, bottom)), plain)
+
+
+def _depthwise(deconv: nn.ConvTranspose2d) -> nn.ConvTranspose2d | None:
+    weight = deconv.weight.detach()
+    channels = weight.shape[0]
+    if deconv.groups != 1 or weight.shape[1] != channels:
+        return None
+    diagonal = weight[range(channels), range(channels)]
+    off = weight.clone()
+    off[range(channels), range(channels)] = 0
+    if off.abs().max() > 0:
+        return None
+    dw = nn.ConvTranspose2d(channels, channels, deconv.kernel_size, deconv.stride, deconv.padding,
+                            groups=channels, bias=deconv.bias is not None)
+    with torch.no_grad():
+        dw.weight.copy_(diagonal[:, None])
+        if deconv.bias is not None:
+            dw.bias.copy_(deconv.bias)
+    return dw
+
+
+def static_copy(model: nn.Module, size: int) -> nn.Module:
+    """A copy of ``model`` specialised to ``size`` x ``size`` inputs (see the module docstring)."""
+    model = copy.deepcopy(model).eval()
+    shapes: dict[str, tuple[int, int]] = {}
+    hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: shapes.__setitem__(name, args[0].shape[-2:]))
+             for name, m in model.named_modules() if isinstance(m, Conv2dSame)]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    for hook in hooks:
+        hook.remove()
+    for name, (height, width) in shapes.items():
+        model.set_submodule(name, _static_conv(model.get_submodule(name), height, width))
+    for name, m in list(model.named_modules()):
+        if isinstance(m, nn.ConvTranspose2d) and (dw := _depthwise(m)) is not None:
+            model.set_submodule(name, dw)
+    return model

@@ -1,0 +1,39 @@
+"""The benchmark's report: every peer timed on the same input, ratios computed from the medians."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from poseapp import bench
+from poseapp.cli import main
+from tests.conftest import UPSTREAM
+
+
+def test_timed_reports_median_and_p90():
+    calls = []
+    stats = bench.timed(lambda: calls.append(1), runs=7, warmup=2)
+    assert len(calls) == 9 and stats["runs"] == 7
+    assert 0 <= stats["median_ms"] <= stats["p90_ms"]
+
+
+def test_report_for_one_variant_against_upstream(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--models", "rt_lite", "--threads", "1", "--runs", "3", "--backends",
+                 "--image", str(UPSTREAM / "MPII.jpg"), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    row = report["variants"][0]
+    assert row["variant"] == "RT_LITE" and report["machine"]["threads"] == 1
+    assert row["ratio_onnx_vs_tflite"] == round(row["onnx"]["median_ms"] / row["tflite"]["median_ms"], 3)
+    for key in ("preprocess_full_frame", "preprocess_crop", "decode", "end_to_end_full_frame", "end_to_end_auto"):
+        assert row[key]["median_ms"] > 0, key
+    assert set(row["throughput"]) == {"1", "2", "4", "8"} and row["best_batch"]["fps"] > 0
+    assert report["machine"]["versions"]["onnxruntime"] and report["peak_rss_mb"] > 0
+
+
+def test_bench_without_an_image_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", str(tmp_path))
+    assert main(["bench", "--models", "RT"]) == 2
+    assert "bench needs an image" in capsys.readouterr().err
