@@ -14,20 +14,19 @@ from poseapp.pose import Box
 
 
 def blur(heatmaps: np.ndarray) -> np.ndarray:
-    """Gaussian blur, sigma 1, radius 4, reflecting at the border (scipy's gaussian_filter)."""
-    out = cv2.GaussianBlur(np.ascontiguousarray(heatmaps), (9, 9), 1.0, borderType=cv2.BORDER_REFLECT)
-    return out.reshape(heatmaps.shape)
+    """Gaussian blur of each (J, H, W) plane, sigma 1, radius 4, reflecting (scipy's gaussian_filter)."""
+    return np.stack([cv2.GaussianBlur(plane, (9, 9), 1.0, borderType=cv2.BORDER_REFLECT) for plane in heatmaps])
 
 
 def peaks(heatmaps: np.ndarray, refine: bool = True) -> np.ndarray:
-    """(H, W, J) heatmaps -> (J, 3): x, y in input pixels (pixel edges, upstream's +0.5), score."""
-    h, w, j = heatmaps.shape
+    """(J, H, W) heatmaps -> (J, 3): x, y in input pixels (pixel edges, upstream's +0.5), score."""
+    j, h, w = heatmaps.shape
     smooth = blur(heatmaps)
-    flat = smooth.reshape(-1, j).argmax(0)
+    flat = smooth.reshape(j, -1).argmax(1)
     ys, xs = np.divmod(flat, w)
     out = np.empty((j, 3), np.float32)
     cols = np.arange(j)
-    out[:, 2] = smooth[ys, xs, cols]
+    out[:, 2] = smooth[cols, ys, xs]
     dx = np.zeros(j, np.float32)
     dy = np.zeros(j, np.float32)
     if refine:
@@ -41,9 +40,9 @@ def peaks(heatmaps: np.ndarray, refine: bool = True) -> np.ndarray:
 def _parabola(m: np.ndarray, ys, xs, cols, sy: int, sx: int, n: int) -> np.ndarray:
     pos = xs if sx else ys
     ok = (pos > 0) & (pos < n - 1)
-    ym, yp = np.clip(ys - sy, 0, None), np.clip(ys + sy, None, m.shape[0] - 1)
-    xm, xp = np.clip(xs - sx, 0, None), np.clip(xs + sx, None, m.shape[1] - 1)
-    a, b, c = m[ym, xm, cols], m[ys, xs, cols], m[yp, xp, cols]
+    ym, yp = np.clip(ys - sy, 0, None), np.clip(ys + sy, None, m.shape[1] - 1)
+    xm, xp = np.clip(xs - sx, 0, None), np.clip(xs + sx, None, m.shape[2] - 1)
+    a, b, c = m[cols, ym, xm], m[cols, ys, xs], m[cols, yp, xp]
     denom = a - 2 * b + c
     safe = ok & (denom < 0)
     off = np.where(safe, 0.5 * (a - c) / np.where(safe, denom, 1), 0)

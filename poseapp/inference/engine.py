@@ -47,7 +47,7 @@ class Engine:
             return self.backend.run(batch)
         both = self.backend.run(np.concatenate([batch, batch[:, :, ::-1]]))
         n = len(batch)
-        mirrored = both[n:, :, ::-1][..., list(FLIP)]
+        mirrored = both[n:, list(FLIP), :, ::-1]
         return 0.5 * (both[:n] + mirrored)
 
     def predict(self, rgb: np.ndarray, box: Box | None = None) -> Pose:

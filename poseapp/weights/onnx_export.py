@@ -1,7 +1,7 @@
 """Our module with its converted weights -> an ONNX graph for ONNX Runtime (needs torch).
 
-The graph takes and returns NHWC float32 like every backend (the transposes live inside it,
-where ONNX Runtime fuses them) and has a free batch axis. The store names the file by the
+The graph takes NHWC float32 images and returns NCHW heatmaps like every backend (the input
+transpose lives inside it, where ONNX Runtime fuses it) and has a free batch axis. The store names the file by the
 SHA-256 of the weights it was exported from, so a graph left over from other weights is never
 used. The ``onnx`` package is not needed (it pins a newer
 protobuf than MediaPipe 0.10.14 allows, and the benchmark loads both).
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 OPSET = 17
+GRAPH_VERSION = 2  # in the file name: a graph of another layout is never picked up
 
 
 def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: str = "the cache") -> Path:
@@ -32,7 +33,7 @@ def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: 
             self.net = net
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.net(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+            return self.net(x.permute(0, 3, 1, 2))
 
     model = load_model(variant, state, source)
     size = model.variant.resolution

@@ -174,6 +174,13 @@ def _torch_present() -> bool:
         return False
 
 
+def _graph_path(variant: str, digest: str) -> Path:
+    """The graph's file: variant, the weights' SHA-256 (16 hex digits) and the graph layout version."""
+    from poseapp.weights.onnx_export import GRAPH_VERSION
+
+    return onnx_dir() / f"EfficientPose{variant}-{digest[:16]}-g{GRAPH_VERSION}.onnx"
+
+
 def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
     """The ONNX graph for ``variant``, exported from its cached weights when missing or stale.
 
@@ -182,11 +189,11 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
     name = get_variant(variant).name
     weights = cached_path(name)
     if weights.exists():
-        path = onnx_dir() / f"EfficientPose{name}-{_sha256(weights)[:16]}.onnx"
+        path = _graph_path(name, _sha256(weights))
         if path.exists():
             return path
     else:
-        found = sorted(onnx_dir().glob(f"EfficientPose{name}-*.onnx"), key=lambda p: p.stat().st_mtime)
+        found = sorted(onnx_dir().glob(_graph_path(name, "*").name), key=lambda p: p.stat().st_mtime)
         if found:
             return found[-1]
     if not _torch_present():
@@ -197,8 +204,7 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
     from poseapp.weights.onnx_export import export_onnx
 
     weights = ensure_weights(name, progress)
-    digest = _sha256(weights)
-    path = onnx_dir() / f"EfficientPose{name}-{digest[:16]}.onnx"
+    path = _graph_path(name, _sha256(weights))
     export_onnx(name, load_state(name), path, str(weights))
     for old in onnx_dir().glob(f"EfficientPose{name}-*.onnx"):
         if old != path:

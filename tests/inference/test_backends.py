@@ -32,7 +32,7 @@ def test_onnx_matches_torch_on_a_batch(engines):
     rgb = read_rgb(UPSTREAM / "MPII.jpg")
     batch = np.stack([rgb[:256, :256], rgb[-256:, -256:]]).astype(np.float32) / 127.5 - 1
     a, b = onnx.backend.run(batch), torch.backend.run(batch)
-    assert a.shape == b.shape == (2, 256, 256, 16)
+    assert a.shape == b.shape == (2, 16, 256, 256)
     assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
 
 

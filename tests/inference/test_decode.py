@@ -11,7 +11,7 @@ from poseapp.pose import Box
 
 def gaussian_maps(points, size=64, sigma=2.0):
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    return np.stack([np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma**2)) for x, y in points], -1)
+    return np.stack([np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma**2)) for x, y in points])
 
 
 def test_peaks_find_integer_and_subpixel_centres():

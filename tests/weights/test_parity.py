@@ -17,8 +17,8 @@ Interpreter = pytest.importorskip("ai_edge_litert.interpreter").Interpreter
 def upstream_decode(heatmaps: np.ndarray) -> np.ndarray:
     """Upstream's decoding, written from its description: blur, argmax, +0.5 (input pixels)."""
     out = []
-    for j in range(heatmaps.shape[-1]):
-        blurred = gaussian_filter(heatmaps[..., j], sigma=1)
+    for plane in heatmaps:
+        blurred = gaussian_filter(plane, sigma=1)
         y, x = np.unravel_index(blurred.argmax(), blurred.shape)
         out.append((x + 0.5, y + 0.5))
     return np.array(out)
@@ -36,7 +36,7 @@ def tflite():
         it = cache[variant]
         it.set_tensor(it.get_input_details()[0]["index"], batch)
         it.invoke()
-        return it.get_tensor(it.get_output_details()[-1]["index"])
+        return it.get_tensor(it.get_output_details()[-1]["index"]).transpose(0, 3, 1, 2)  # NHWC -> ours
 
     return run
 
