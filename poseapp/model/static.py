@@ -6,6 +6,9 @@
 - The upscaler's transposed convolutions are 16-to-16 with a bilinear kernel on the diagonal and
   zeros elsewhere (in every upstream file); when that holds, a depthwise one (groups=16) computes
   the same at a sixteenth of the cost. Trained weights with cross-channel terms are kept as they are.
+- E-swish is ``beta * swish``; every E-swish in a detection MBConv feeds only linear maps (the
+  depthwise conv, the squeeze-excite mean and the projection, the SE expansion), so beta moves into
+  their weights and the activation becomes plain swish, which ONNX Runtime runs as one fused op.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import math
 import torch
 from timm.layers import Conv2dSame
 from torch import nn
+
+from poseapp.model.blocks import DetectionMBConv, ESwish, SqueezeExcite
 
 
 def _same(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -51,6 +56,18 @@ def _depthwise(deconv: nn.ConvTranspose2d) -> nn.ConvTranspose2d | None:
     return dw
 
 
+def _fold_eswish(block: DetectionMBConv) -> None:
+    """Move each E-swish's beta into the linear maps it feeds (see the module docstring)."""
+    if not isinstance(block.act1, ESwish) or not isinstance(block.se, SqueezeExcite):
+        return
+    with torch.no_grad():
+        block.dconv.weight.mul_(block.act1.beta)
+        block.se.conv_reduce.weight.mul_(block.act2.beta)
+        block.conv2.weight.mul_(block.act2.beta)
+        block.se.conv_expand.weight.mul_(block.se.act.beta)
+    block.act1, block.act2, block.se.act = nn.SiLU(), nn.SiLU(), nn.SiLU()
+
+
 def static_copy(model: nn.Module, size: int) -> nn.Module:
     """A copy of ``model`` specialised to ``size`` x ``size`` inputs (see the module docstring)."""
     model = copy.deepcopy(model).eval()
@@ -66,4 +83,6 @@ def static_copy(model: nn.Module, size: int) -> nn.Module:
     for name, m in list(model.named_modules()):
         if isinstance(m, nn.ConvTranspose2d) and (dw := _depthwise(m)) is not None:
             model.set_submodule(name, dw)
+        elif isinstance(m, DetectionMBConv):
+            _fold_eswish(m)
     return model

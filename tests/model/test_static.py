@@ -7,6 +7,7 @@ import torch
 from timm.layers import Conv2dSame
 from torch import nn
 
+from poseapp.model.blocks import ESwish
 from poseapp.model.efficientpose import create_model
 from poseapp.model.static import static_copy
 
@@ -19,9 +20,10 @@ def test_static_copy_matches_the_model(variant):
     fixed = static_copy(model, size)
     assert not any(isinstance(m, Conv2dSame) for m in fixed.modules())
     assert all(m.groups == 16 for m in fixed.modules() if isinstance(m, nn.ConvTranspose2d))
+    assert not any(isinstance(m, ESwish) for m in fixed.modules())
     x = torch.randn(2, 3, size, size)
     with torch.no_grad():
-        assert torch.allclose(model(x), fixed(x), atol=1e-6)
+        assert torch.allclose(model(x), fixed(x), atol=1e-5)
 
 
 def test_cross_channel_upscaling_is_kept():
