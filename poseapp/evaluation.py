@@ -12,6 +12,7 @@ from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import Sample
 from poseapp.joints import INDEX, JOINTS
+from poseapp.pose import Pose
 
 PROTOCOLS = ("crop", "auto", "full")
 
@@ -61,14 +62,19 @@ def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop") -> P
     the whole image; full: upstream's whole frame.
     """
     localiser = None if protocol == "crop" else make_localiser(protocol, engine)
+
+    def locate(rgb: np.ndarray, sample: Sample) -> Pose:
+        if localiser is None:
+            return engine.predict(rgb, sample.person_box())
+        return localiser.locate(engine, rgb)
+
     if samples:  # warm-up: a runtime's first call allocates and plans; it is not a per-image cost
-        first = read_rgb(samples[0].image)
-        engine.predict(first) if localiser is None else localiser.locate(engine, first)
+        locate(read_rgb(samples[0].image), samples[0])
     preds, truths, vis, heads, kinds, spent, passes = [], [], [], [], set(), 0.0, 0
     for s in samples:
         rgb = read_rgb(s.image)
         t0 = time.perf_counter()
-        pose = engine.predict(rgb, s.person_box()) if localiser is None else localiser.locate(engine, rgb)
+        pose = locate(rgb, s)
         spent += time.perf_counter() - t0
         passes += pose.extra.get("forward_passes", 1 + engine.flip)
         size, kind = head_size(s)

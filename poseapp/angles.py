@@ -1,0 +1,81 @@
+"""Joint angles in degrees from the 16 joints: every angle defined once, in ``ANGLES``.
+
+All angles are measured in the image plane (2-D), unsigned, 0-180 degrees. Three kinds:
+
+- ``flexion``: three joints a-b-c; 180 minus the angle at b, so 0 at full extension.
+- ``between``: the angle between segment 1 (from its first joint to its second) and segment 2.
+- ``from_vertical``: the angle between a segment and the image's upward direction.
+
+A joint scoring under the threshold, or a segment of zero length, gives NaN, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from poseapp.joints import INDEX
+
+
+@dataclass(frozen=True)
+class Angle:
+    name: str
+    kind: str  # 'flexion' | 'between' | 'from_vertical'
+    joints: tuple[str, ...]  # flexion: a, b, c; between: s1 from, s1 to, s2 from, s2 to; from_vertical: from, to
+    convention: str
+
+
+ANGLES: tuple[Angle, ...] = (
+    Angle("left_elbow_flexion", "flexion", ("left_shoulder", "left_elbow", "left_wrist"),
+          "0 with the arm straight, grows as the forearm folds toward the upper arm"),
+    Angle("right_elbow_flexion", "flexion", ("right_shoulder", "right_elbow", "right_wrist"),
+          "0 with the arm straight, grows as the forearm folds toward the upper arm"),
+    Angle("left_knee_flexion", "flexion", ("left_hip", "left_knee", "left_ankle"),
+          "0 with the leg straight, grows as the shank folds toward the thigh"),
+    Angle("right_knee_flexion", "flexion", ("right_hip", "right_knee", "right_ankle"),
+          "0 with the leg straight, grows as the shank folds toward the thigh"),
+    Angle("left_hip_flexion", "between", ("thorax", "pelvis", "left_hip", "left_knee"),
+          "trunk (thorax to pelvis) to thigh (hip to knee): 0 standing, 90 sitting upright"),
+    Angle("right_hip_flexion", "between", ("thorax", "pelvis", "right_hip", "right_knee"),
+          "trunk (thorax to pelvis) to thigh (hip to knee): 0 standing, 90 sitting upright"),
+    Angle("left_shoulder_elevation", "between", ("thorax", "pelvis", "left_shoulder", "left_elbow"),
+          "trunk (thorax to pelvis) to upper arm (shoulder to elbow): 0 arm down, 90 level, 180 overhead"),
+    Angle("right_shoulder_elevation", "between", ("thorax", "pelvis", "right_shoulder", "right_elbow"),
+          "trunk (thorax to pelvis) to upper arm (shoulder to elbow): 0 arm down, 90 level, 180 overhead"),
+    Angle("trunk_inclination", "from_vertical", ("pelvis", "thorax"),
+          "pelvis to thorax against the image's vertical: 0 upright, 90 lying"),
+    Angle("neck_flexion", "between", ("pelvis", "thorax", "upper_neck", "head_top"),
+          "trunk (pelvis to thorax) to head (upper neck to head top): 0 in line with the trunk"),
+)
+ANGLE_NAMES: tuple[str, ...] = tuple(a.name for a in ANGLES)
+_UP = np.array([0.0, -1.0])  # image y grows downward
+
+
+def _between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Unsigned angle in degrees between vectors (..., 2); NaN where either has zero length."""
+    nu, nv = np.linalg.norm(u, axis=-1), np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.einsum("...i,...i->...", u, v) / (nu * nv)
+    cos = np.where((nu > 1e-9) & (nv > 1e-9), cos, np.nan)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def compute_angles(keypoints: np.ndarray, threshold: float = 0.0,
+                   names: tuple[str, ...] = ANGLE_NAMES) -> dict[str, np.ndarray]:
+    """Angles for (..., 16, 3) keypoints (x, y, score); one array of shape (...) per angle name."""
+    kp = np.asarray(keypoints, dtype=np.float64)
+    xy = np.where((kp[..., 2:3] >= threshold) & np.isfinite(kp[..., :2]), kp[..., :2], np.nan)
+    out = {}
+    for angle in ANGLES:
+        if angle.name not in names:
+            continue
+        p = [xy[..., INDEX[j], :] for j in angle.joints]
+        if angle.kind == "flexion":
+            value = 180.0 - _between(p[0] - p[1], p[2] - p[1])
+        elif angle.kind == "between":
+            value = _between(p[1] - p[0], p[3] - p[2])
+        else:
+            value = _between(p[1] - p[0], np.broadcast_to(_UP, p[0].shape))
+        out[angle.name] = value
+    return out
