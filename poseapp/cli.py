@@ -6,14 +6,17 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from poseapp import __version__
+from poseapp.batch import ENGINES
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
 from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS
+from poseapp.smoothing import METHODS
 
 
 def _engine(args: argparse.Namespace):
@@ -116,6 +119,54 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+class _VideoProgress:
+    """One status line on stderr: the video, its frames and rate, and the batch so far."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.finished, self.frames, self.failed = total, 0, 0, 0
+        self.start = time.perf_counter()
+
+    def frame(self, name: str, done: int, declared: int, fps: float) -> None:
+        of = f"/{declared}" if declared else ""
+        elapsed = time.perf_counter() - self.start
+        print(f"\r[{self.finished + 1}/{self.total}] {name}: {done}{of} frames, {fps:.1f} fps"
+              f"  | overall {self.frames + done} frames, {(self.frames + done) / elapsed:.1f} fps   ",
+              end="", file=sys.stderr, flush=True)
+
+    def video(self, result) -> None:
+        self.finished += 1
+        self.frames += result.frames if result.status == "done" else 0
+        self.failed += result.status == "failed"
+        if result.status == "done":
+            line = f"done: {result.frames} frames at {result.fps:.1f} fps -> {', '.join(result.outputs)}"
+        else:
+            line = f"{result.status}: {result.reason}"
+        print(f"\r[{self.finished}/{self.total}] {Path(result.source).name}: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from poseapp.batch import VideoOptions, expand_inputs, run_batch
+
+    sources = expand_inputs(args.inputs)
+    if not sources:
+        raise PoseappError("no video matches " + " ".join(args.inputs))
+    options = VideoOptions(model=args.model, device=args.device, backend=args.backend, roi=args.roi,
+                           flip=args.flip, smooth=args.smooth, threshold=args.threshold, max_gap=args.max_gap,
+                           cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
+                           threads=args.threads, overwrite=args.overwrite)
+    bar = _VideoProgress(len(sources))
+    results = run_batch(sources, Path(args.out), options, args.workers, args.engine,
+                        progress=bar.frame if args.workers <= 1 and args.engine == "local" else None,
+                        done=bar.video)
+    counts = {k: sum(r.status == k for r in results) for k in ("done", "skipped", "failed")}
+    print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
+          f"summary in {Path(args.out) / 'summary.csv'}", file=sys.stderr)
+    for r in results:
+        if r.status == "failed":
+            print(f"  failed: {r.source}: {r.reason}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from poseapp import bench
 
@@ -160,11 +211,31 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("image", help="pose in still images")
     sp.add_argument("paths", nargs="+")
     model_opts(sp)
-    sp.add_argument("--roi", choices=MODES, default="auto",
+    sp.add_argument("--roi", choices=("auto", "full"), default="auto",
                     help="auto: find the person first (default); full: upstream's whole frame")
     sp.add_argument("--json", action="store_true", help="one JSON object per image")
     sp.add_argument("--out", help="annotated PNG (a folder when several images)")
     sp.set_defaults(func=cmd_image)
+
+    sp = sub.add_parser("video", help="recorded videos to CSV, angles, charts and annotated video")
+    sp.add_argument("inputs", nargs="+", help="video files, folders of videos, or globs")
+    sp.add_argument("--out", required=True, help="folder for the results")
+    model_opts(sp)
+    sp.add_argument("--roi", choices=MODES, default="track",
+                    help="track: follow the person from frame to frame (default); auto: search every frame; "
+                         "full: upstream's whole frame")
+    sp.add_argument("--smooth", choices=METHODS, default="none",
+                    help="oneeuro (live-style) or butterworth (zero-lag, for recordings); raw values are kept")
+    sp.add_argument("--cutoff", type=float, default=6.0, help="Butterworth cut-off in Hz (default 6)")
+    sp.add_argument("--threshold", type=float, default=0.3, help="joints scoring under it count as missing")
+    sp.add_argument("--max-gap", type=int, default=10, help="longest gap in frames that smoothing fills")
+    sp.add_argument("--annotate", action="store_true", help="also write <name>_pose.mp4 with the skeleton")
+    sp.add_argument("--batch-size", type=int, default=1, help="frames per forward pass (with --roi full)")
+    sp.add_argument("--workers", type=int, default=1, help="videos processed at once, each with its own model")
+    sp.add_argument("--engine", choices=ENGINES, default="local",
+                    help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
+    sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
+    sp.set_defaults(func=cmd_video)
 
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
     sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")

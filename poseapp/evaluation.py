@@ -11,6 +11,7 @@ from poseapp.inference.engine import Engine
 from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import Sample
+from poseapp.io.pan_zoom import PanZoomClip
 from poseapp.joints import INDEX, JOINTS
 from poseapp.pose import Pose
 
@@ -86,3 +87,42 @@ def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop") -> P
     per_joint, overall = pckh(np.array(preds), np.array(truths), np.array(vis), np.array(heads))
     n = max(len(samples), 1)
     return PCKhResult(per_joint, overall, len(samples), ", ".join(sorted(kinds)), 1000 * spent / n, passes / n)
+
+
+@dataclass
+class ClipResult:
+    mode: str
+    pckh: float  # mean over the frames evaluated, PCKh@0.5 in percent
+    frames: int
+    ms_per_frame: float
+    passes_per_frame: float
+
+    def as_dict(self) -> dict:
+        return {"mode": self.mode, "pckh@0.5": round(self.pckh, 1), "frames": self.frames,
+                "ms_per_frame": round(self.ms_per_frame, 1), "fps": round(1000 / max(self.ms_per_frame, 1e-9), 1),
+                "forward_passes_per_frame": round(self.passes_per_frame, 2)}
+
+
+def evaluate_clip(engine: Engine, clip: PanZoomClip, mode: str, every: int = 1) -> ClipResult:
+    """Mean PCKh@0.5 of localisation ``mode`` over a pan-and-zoom clip, every ``every``-th frame.
+
+    ``track`` follows the person and so sees every frame whatever ``every`` says.
+    """
+    from poseapp.io.pan_zoom import pckh_per_frame
+    from poseapp.io.video import VideoReader
+
+    step = 1 if mode == "track" else every
+    localiser = make_localiser(mode, engine)
+    preds, used, spent, passes = [], [], 0.0, 0
+    for frame in VideoReader(clip.path):
+        if frame.index % step:
+            continue
+        t0 = time.perf_counter()
+        pose = localiser.locate(engine, frame.rgb)
+        spent += time.perf_counter() - t0
+        passes += pose.extra.get("forward_passes", 1 + engine.flip)
+        preds.append(pose.keypoints[:, :2] if pose.found else np.full((16, 2), np.nan))
+        used.append(frame.index)
+    scores = pckh_per_frame(np.array(preds), clip.subset(used))
+    n = max(len(used), 1)
+    return ClipResult(mode, float(scores.mean()), len(used), 1000 * spent / n, passes / n)

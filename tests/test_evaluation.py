@@ -62,3 +62,17 @@ def test_official_mat_layout_is_read(tmp_path):
     assert np.allclose(samples[2].joints, json_samples[2].joints)
     size, kind = head_size(samples[0])
     assert kind == "MPII head box" and np.isclose(size, 0.6 * 50)
+
+
+def test_tracking_beats_full_frame_and_matches_auto_for_less(engines, pan_zoom_clip):
+    """The issue's figure of merit on the built clip: track > full in PCKh, >= auto at far fewer passes."""
+    from poseapp.evaluation import evaluate_clip
+
+    engine = engines("RT")
+    track = evaluate_clip(engine, pan_zoom_clip, "track")
+    auto = evaluate_clip(engine, pan_zoom_clip, "auto", every=6)
+    full = evaluate_clip(engine, pan_zoom_clip, "full", every=2)
+    assert track.frames == 300 and auto.frames == 50
+    assert track.pckh > full.pckh + 20
+    assert track.pckh >= auto.pckh
+    assert track.passes_per_frame < auto.passes_per_frame / 4

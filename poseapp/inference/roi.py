@@ -11,7 +11,9 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
   the one whose person is largest and most central wins (``choose``). When even the best window
   scores under ``min_score``, the result is marked not found.
 
-The video issue adds ``track``: the next frame's crop from the previous pose.
+- ``track``: video. The next frame's crop comes from the previous pose's joints, one forward pass
+  a frame, as MediaPipe does; the first frame, and any frame after the pose's score drops under
+  ``keep_score``, falls back to ``auto``. Stateful: one ``Track`` per video, ``reset()`` on a seek.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box
 from poseapp.pose import Box, Pose
 
-MODES = ("auto", "full")
+MODES = ("auto", "full", "track")
 
 
 class Localiser(Protocol):
@@ -158,6 +160,42 @@ class AutoSearch:
         return pose
 
 
+class Track:
+    """Follow one person through a video: crop from the previous pose, search again when lost."""
+
+    mode = "track"
+
+    def __init__(self, search: AutoSearch, keep_score: float = 0.25) -> None:
+        self.search = search
+        self.keep_score = keep_score
+        self.previous: Pose | None = None
+
+    def reset(self) -> None:
+        """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
+        self.previous = None
+
+    def follow(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
+        """The pose in the crop around the previous frame's joints; None when there is nothing to follow."""
+        prev = self.previous
+        if prev is None or not prev.found:
+            return None
+        box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
+        if box is None:
+            return None
+        pose = engine.predict(rgb, box)
+        pose.extra["forward_passes"] = 1 + engine.flip
+        return pose if pose.score >= self.keep_score else None
+
+    def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
+        pose = self.follow(engine, rgb)
+        tracked = pose is not None
+        if pose is None:
+            pose = self.search.locate(engine, rgb)
+        pose.extra["tracked"] = tracked
+        self.previous = pose
+        return pose
+
+
 def _apart(a: Box, b: Box) -> bool:
     """Two joint boxes belong to different people when their centres are over half a box apart."""
     d = math.hypot(a.x + a.size / 2 - b.x - b.size / 2, a.y + a.size / 2 - b.y - b.size / 2)
@@ -173,13 +211,13 @@ def _positions(length: int, side: float, step: float) -> list[float]:
 
 
 def make_localiser(mode: str, engine: Engine) -> Localiser:
-    """The localiser for ``mode``; ``auto`` searches with RT (the cheapest) beside a bigger ``engine``.
+    """A new localiser for ``mode``; ``auto`` (and ``track``'s searches) use RT beside a bigger ``engine``.
 
     If RT's weights cannot be had, ``engine`` searches itself: slower, never wrong.
     """
     if mode == "full":
         return FullFrame()
-    if mode != "auto":
+    if mode not in MODES:
         raise PoseappError(f"unknown localisation mode {mode!r}; choose from {', '.join(MODES)}")
     search = None
     if engine.variant.name != "RT":
@@ -187,4 +225,5 @@ def make_localiser(mode: str, engine: Engine) -> Localiser:
             search = Engine("RT", device=engine.backend.device, backend=engine.backend.name)
         except PoseappError:
             search = None
-    return AutoSearch(search)
+    auto = AutoSearch(search)
+    return Track(auto) if mode == "track" else auto

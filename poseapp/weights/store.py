@@ -141,6 +141,15 @@ def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.n
         raise PoseappError(f"cached weights {path} are unreadable ({exc}); delete the file to re-fetch") from exc
 
 
+def weights_identity(variant: str) -> dict[str, str]:
+    """What a result file records about the weights: upstream file and git blob id, cached file's SHA-256."""
+    name = get_variant(variant).name
+    entry = load_manifest().files_for(name)[0]
+    cached = cached_path(name)
+    return {"upstream_file": entry.path, "git_blob": entry.blob, "commit": load_manifest().commit,
+            "sha256": _sha256(cached) if cached.exists() else ""}
+
+
 def import_folder(folder: Path) -> list[str]:
     """Convert every upstream model file found in ``folder`` (laid out like ``models/`` or flat).
 
@@ -160,7 +169,6 @@ def import_folder(folder: Path) -> list[str]:
             if name in done:
                 break
     return done
-
 
 
 def _sha256(path: Path) -> str:

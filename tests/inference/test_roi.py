@@ -85,3 +85,18 @@ def test_full_mode_is_upstreams_whole_frame(engines):
 def test_unknown_mode_is_a_clear_error(engines):
     with pytest.raises(PoseappError, match="unknown localisation mode"):
         make_localiser("track-everything", engines("RT"))
+
+
+def test_track_follows_the_person_and_searches_when_lost(engines):
+    """On a still, tracking searches once, then runs one pass a frame; a blank frame makes it search again."""
+    engine = engines("RT")
+    rgb = read_rgb(MPII_DIR / "051423444.jpg")
+    track = make_localiser("track", engine)
+    first, second = track.locate(engine, rgb), track.locate(engine, rgb)
+    assert not first.extra["tracked"] and first.extra["forward_passes"] > 10
+    assert second.extra["tracked"] and second.extra["forward_passes"] == 1 and second.found
+    assert np.abs(second.keypoints[:, :2] - first.keypoints[:, :2]).max() < 0.1 * first.box.size
+    lost = track.locate(engine, nobody_pictures()["truck"])
+    assert not lost.extra["tracked"] and not lost.found
+    track.reset()
+    assert not track.locate(engine, rgb).extra["tracked"]

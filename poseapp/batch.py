@@ -1,0 +1,372 @@
+"""Recorded video to numbers: one function per video (``analyse_video``) and the batch around it.
+
+Per video it writes ``<name>.csv`` (schema in ``poseapp.io.records``), ``<name>_angles.png``,
+optionally ``<name>_pose.mp4``, and last ``<name>.json`` (metadata and range of motion), whose
+presence marks the video done. Every file goes to a hidden partial name first and is renamed when
+complete; a failure or Ctrl-C removes the partial files. ``run_batch`` runs videos one after
+another, in N local processes (``workers``), or on a Ray cluster (``engine='ray'``), always
+through ``analyse_video``; one bad file never stops the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from poseapp import __version__
+from poseapp.angles import ANGLE_NAMES, compute_angles
+from poseapp.errors import PoseappError
+from poseapp.io.records import SCHEMA_VERSION, RecordWriter
+from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter, partial_path
+from poseapp.smoothing import METHODS, mask_low_scores, smooth_trajectory
+
+ENGINES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Everything that decides a video's result; recorded in its JSON."""
+
+    model: str = "RT"
+    device: str = "auto"
+    backend: str = "auto"
+    roi: str = "track"
+    flip: bool = False
+    smooth: str = "none"
+    threshold: float = 0.3  # joints scoring under it are missing for smoothing and angles
+    max_gap: int = 10  # frames; longer gaps stay missing
+    cutoff_hz: float = 6.0  # Butterworth
+    min_cutoff_hz: float = 1.0  # One-Euro
+    beta: float = 0.05  # One-Euro
+    annotate: bool = False
+    batch_size: int = 1  # frames per forward pass with roi 'full' (tracking needs the previous frame)
+    threads: int | None = None
+    overwrite: bool = False
+
+    def check(self) -> None:
+        from poseapp.inference.roi import MODES
+        from poseapp.model.variants import get_variant
+
+        get_variant(self.model)
+        if self.roi not in MODES:
+            raise PoseappError(f"unknown --roi {self.roi!r}; choose from {', '.join(MODES)}")
+        if self.smooth not in METHODS:
+            raise PoseappError(f"unknown --smooth {self.smooth!r}; choose from {', '.join(METHODS)}")
+        if self.batch_size < 1:
+            raise PoseappError("--batch-size must be at least 1")
+
+
+@dataclass
+class VideoResult:
+    source: str
+    status: str  # 'done' | 'skipped' | 'failed'
+    reason: str = ""
+    frames: int = 0
+    seconds: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    range_of_motion: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[str, int, int, float], None]  # name, frames done, frames declared, frames per second
+
+
+def output_paths(source: Path, out_dir: Path) -> dict[str, Path]:
+    stem = source.stem
+    return {"csv": out_dir / f"{stem}.csv", "png": out_dir / f"{stem}_angles.png",
+            "video": out_dir / f"{stem}_pose.mp4", "json": out_dir / f"{stem}.json"}
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given, folders as the videos in them, globs expanded; a name matching nothing stays
+    in the list so that it is reported as missing."""
+    found: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
+        elif any(ch in item for ch in "*?["):
+            found += sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())
+        else:
+            found.append(p)
+    return list(dict.fromkeys(found))
+
+
+_ENGINE_CACHE: dict[tuple, object] = {}
+
+
+def engine_for(options: VideoOptions):
+    """One engine per process and model settings: workers load their model once, not per video."""
+    from poseapp.inference.engine import Engine
+
+    key = (options.model.upper(), options.device, options.backend, options.flip, options.threads)
+    if key not in _ENGINE_CACHE:
+        _ENGINE_CACHE[key] = Engine(options.model, device=options.device, backend=options.backend,
+                                    flip=options.flip, threads=options.threads)
+    return _ENGINE_CACHE[key]
+
+
+def range_of_motion(angles: dict[str, np.ndarray]) -> dict[str, dict[str, float | int | None]]:
+    """Min, max, mean and range in degrees, and the frames with a value, per angle (None: never seen)."""
+    out: dict[str, dict[str, float | int | None]] = {}
+    for name, values in angles.items():
+        v = values[np.isfinite(values)]
+        if not len(v):
+            out[name] = {"min": None, "max": None, "mean": None, "range": None, "frames": 0}
+            continue
+        lo, hi = float(v.min()), float(v.max())
+        out[name] = {"min": round(lo, 2), "max": round(hi, 2), "mean": round(float(v.mean()), 2),
+                     "range": round(hi - lo, 2), "frames": int(len(v))}
+    return out
+
+
+def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
+    chunk: list[Frame] = []
+    for frame in reader:
+        chunk.append(frame)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = partial_path(path)
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions
+                        ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """(T, 16, 2) smoothed coordinates (None without smoothing) and the angles the CSV records."""
+    if options.smooth == "none":
+        return None, compute_angles(keypoints, options.threshold)
+    xy = smooth_trajectory(mask_low_scores(keypoints, options.threshold), times, options.smooth,
+                           options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta)
+    scored = np.concatenate([xy, np.isfinite(xy[..., :1]).astype(np.float64)], axis=-1)
+    return xy, compute_angles(scored, 0.5)
+
+
+def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions,
+                  progress: Progress | None = None) -> VideoResult:
+    """Pose, angles and charts for one video; never raises for a bad input file (the result says why)."""
+    from poseapp.draw import draw_pose
+    from poseapp.inference.roi import make_localiser
+
+    source, out_dir = Path(source), Path(out_dir)
+    paths = output_paths(source, out_dir)
+    if paths["json"].exists() and not options.overwrite:
+        return VideoResult(str(source), "skipped", f"{paths['json'].name} exists (use --overwrite)")
+    try:
+        reader = VideoReader(source)
+    except PoseappError as exc:
+        return VideoResult(str(source), "failed", str(exc))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(options)
+    localiser = make_localiser(options.roi, engine)
+    info = reader.info
+    writer: VideoWriter | None = None
+    times, keypoints, found, passes, tracked = [], [], [], 0, 0
+    start = time.perf_counter()
+    try:
+        if options.annotate:
+            writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
+        batch = options.batch_size if options.roi == "full" else 1
+        for frames in _batches(reader, batch):
+            if batch > 1:
+                poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
+            else:
+                poses = [localiser.locate(engine, frames[0].rgb)]
+            for frame, pose in zip(frames, poses):
+                times.append(frame.time_s)
+                keypoints.append(pose.keypoints)
+                found.append(pose.found)
+                passes += pose.extra.get("forward_passes", 1 + engine.flip)
+                tracked += bool(pose.extra.get("tracked"))
+                if writer is not None:
+                    writer.write(draw_pose(frame.rgb, pose, options.threshold))
+            if progress is not None:
+                progress(source.name, len(times), info.declared_frames, len(times) / (time.perf_counter() - start))
+        if reader.truncated:
+            raise PoseappError(f"{source} is truncated: decoded {reader.decoded} of the "
+                               f"{info.declared_frames} frames it declares")
+        elapsed = time.perf_counter() - start
+        kp = np.array(keypoints, dtype=np.float64)
+        kp[~np.array(found)] = np.nan
+        t = np.array(times)
+        smoothed, angles = smoothed_and_angles(kp, t, options)
+        with RecordWriter(paths["csv"], smoothed is not None) as rows:
+            for i in range(len(t)):
+                rows.write(i, float(t[i]), found[i], np.array(keypoints[i]),
+                           None if smoothed is None else smoothed[i], {k: float(v[i]) for k, v in angles.items()})
+        from poseapp.io.images import write_image
+        from poseapp.plot import angle_chart
+
+        write_image(paths["png"], angle_chart(t, angles))
+        if writer is not None:
+            writer.commit()
+            writer = None
+        rom = range_of_motion(angles)
+        outputs = [paths[k].name for k in ("csv", "png", "video", "json") if k != "video" or options.annotate]
+        _write_json(paths["json"], _metadata(source, info, engine, options, len(t), elapsed, passes, tracked,
+                                             sum(found), rom, outputs))
+        return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom)
+    except PoseappError as exc:
+        _remove_outputs(paths)
+        return VideoResult(str(source), "failed", str(exc), len(times))
+    except BaseException:
+        _remove_outputs(paths)
+        raise
+    finally:
+        if writer is not None:
+            writer.discard()
+        reader.close()
+
+
+def _remove_outputs(paths: dict[str, Path]) -> None:
+    """A video that did not complete leaves none of its files, partial or finished in this run."""
+    for p in paths.values():
+        partial_path(p).unlink(missing_ok=True)
+    for key in ("csv", "png", "video"):
+        if not paths["json"].exists():
+            paths[key].unlink(missing_ok=True)
+
+
+def _metadata(source: Path, info, engine, options: VideoOptions, frames: int, elapsed: float, passes: int,
+              tracked: int, found: int, rom: dict, outputs: list[str]) -> dict:
+    from poseapp.weights.store import weights_identity
+
+    return {
+        "poseapp": __version__, "csv_schema": SCHEMA_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": {"path": str(source.resolve()), "size_bytes": info.size_bytes, "width": info.width,
+                   "height": info.height, "fps": info.fps, "declared_frames": info.declared_frames,
+                   "rotation": info.rotation, "codec": info.codec},
+        "frames": frames, "duration_s": frames / info.fps if info.fps else None,
+        "model": engine.variant.name, "input_size": engine.size, "weights": weights_identity(engine.variant.name),
+        "device": engine.backend.device, "backend": engine.backend.name,
+        "options": dataclasses.asdict(options),
+        "processing": {"seconds": round(elapsed, 3), "fps": round(frames / elapsed, 2) if elapsed else None,
+                       "forward_passes_per_frame": round(passes / max(frames, 1), 2),
+                       "tracked_frames": tracked, "person_found_frames": found},
+        "angles": list(ANGLE_NAMES), "range_of_motion": rom, "outputs": outputs,
+    }
+
+
+def write_summary(results: list[VideoResult], out_dir: Path) -> Path:
+    """``summary.csv``: one row per angle per completed video with its range of motion."""
+    import csv
+
+    path = Path(out_dir) / "summary.csv"
+    tmp = partial_path(path)
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["video", "angle", "min", "max", "mean", "range", "frames"])
+        for r in results:
+            rom = r.range_of_motion
+            if not rom and r.status == "skipped":
+                rom = _stored_rom(r.source, out_dir)
+            for name, s in rom.items():
+                w.writerow([Path(r.source).name, name] + ["" if s[k] is None else s[k]
+                                                           for k in ("min", "max", "mean", "range", "frames")])
+    tmp.replace(path)
+    return path
+
+
+def _stored_rom(source: str, out_dir: Path) -> dict:
+    """A skipped video's range of motion from its earlier JSON, so the summary covers every video."""
+    try:
+        return json.loads(output_paths(Path(source), out_dir)["json"].read_text())["range_of_motion"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _worker_init(threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, engine: str = "local",
+              progress: Progress | None = None, done: Callable[[VideoResult], None] | None = None
+              ) -> list[VideoResult]:
+    """Every source through ``analyse_video``: in this process, ``workers`` processes, or on Ray.
+
+    Each worker gets its own model and an equal share of the CPU threads unless ``options.threads``
+    says otherwise. ``done`` hears of each video as it finishes (order of completion).
+    """
+    options.check()
+    if engine not in ENGINES:
+        raise PoseappError(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = done or (lambda r: None)
+    results: list[VideoResult] = []
+    if engine == "ray":
+        results = _run_ray(sources, out_dir, options, report)
+    elif workers <= 1 or len(sources) <= 1:
+        for s in sources:
+            results.append(analyse_video(s, out_dir, options, progress))
+            report(results[-1])
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        threads = options.threads or max(1, (os.cpu_count() or 1) // workers)
+        opts = dataclasses.replace(options, threads=threads)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
+            futures = {pool.submit(analyse_video, s, out_dir, opts): s for s in sources}
+            for fut in as_completed(futures):
+                try:
+                    result = fut.result()
+                except Exception as exc:  # a worker that died (out of memory, a crashed decoder)
+                    result = VideoResult(str(futures[fut]), "failed", f"worker failed: {exc!r}")
+                results.append(result)
+                report(result)
+    write_summary(results, out_dir)
+    return results
+
+
+def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
+             report: Callable[[VideoResult], None]) -> list[VideoResult]:
+    """The same ``analyse_video`` as Ray tasks; ``RAY_ADDRESS`` picks the cluster (none: a local one).
+
+    ``out_dir`` must be a folder every node can write (a shared file system)."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise PoseappError("--engine ray needs Ray: pip install 'poseapp[cluster]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+                 log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=options.threads or 1)(analyse_video)
+        pending = {task.remote(str(s), str(out_dir), options): s for s in sources}
+        results = []
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                source = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # the task's node or process died
+                    result = VideoResult(str(source), "failed", f"ray task failed: {exc!r}")
+                results.append(result)
+                report(result)
+        return results
+    finally:
+        if started:
+            ray.shutdown()

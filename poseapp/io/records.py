@@ -1,0 +1,133 @@
+"""The pose CSV: its versioned schema (in this one place), a flushing atomic writer, and a reader.
+
+Schema 1, one row per frame, in this order:
+
+- ``frame`` (0-based decoded index), ``time_s`` (container time), ``found`` (1 when a person
+  was found), ``score`` (mean joint score);
+- ``<joint>_x``, ``<joint>_y``, ``<joint>_score`` for the 16 joints in ``JOINTS`` order, raw, in
+  original-frame pixels (empty when no person was found);
+- with smoothing on: ``<joint>_x_smooth``, ``<joint>_y_smooth`` for the 16 joints (low-score joints
+  and long gaps empty);
+- every angle of ``ANGLE_NAMES`` in degrees (from the smoothed coordinates when smoothing is on;
+  empty where a joint it needs is missing).
+
+Both ``poseapp video`` and the GUI's recorder write through ``RecordWriter``; ``read_records``
+checks a file against the schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.angles import ANGLE_NAMES
+from poseapp.errors import PoseappError
+from poseapp.io.video import partial_path
+from poseapp.joints import JOINTS
+
+SCHEMA_VERSION = 1
+_LEAD = ("frame", "time_s", "found", "score")
+
+
+def columns(smoothed: bool) -> list[str]:
+    """The header of a schema-1 CSV, with or without the smoothed coordinates."""
+    cols = list(_LEAD) + [f"{j}_{c}" for j in JOINTS for c in ("x", "y", "score")]
+    if smoothed:
+        cols += [f"{j}_{c}_smooth" for j in JOINTS for c in ("x", "y")]
+    return cols + list(ANGLE_NAMES)
+
+
+def _cell(value: float, digits: int) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+class RecordWriter:
+    """Rows written to a hidden partial file, flushed every ``flush_every`` rows, renamed on ``commit()``.
+
+    A crash loses at most the unflushed rows and leaves the partial file for inspection; the
+    finished name only ever holds a complete file. Use as a context manager: an exception discards.
+    """
+
+    def __init__(self, path: str | Path, smoothed: bool, flush_every: int = 30) -> None:
+        self.path = Path(path)
+        self.smoothed = smoothed
+        self.flush_every = flush_every
+        self._tmp = partial_path(self.path)
+        self._file = open(self._tmp, "w", newline="")
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(columns(smoothed))
+        self.rows = 0
+
+    def write(self, frame: int, time_s: float, found: bool, keypoints: np.ndarray,
+              smoothed_xy: np.ndarray | None, angles: dict[str, float]) -> None:
+        """One frame: (16, 3) raw keypoints, (16, 2) smoothed coordinates when smoothing is on."""
+        if self.smoothed != (smoothed_xy is not None):
+            raise ValueError("smoothed coordinates must be given exactly when the file has their columns")
+        kp = keypoints if found else np.full((16, 3), np.nan)
+        row = [str(frame), f"{time_s:.6f}", "1" if found else "0", _cell(float(np.nanmean(keypoints[:, 2])), 4)]
+        row += [_cell(float(v), 4 if i % 3 == 2 else 2) for i, v in enumerate(kp.ravel())]
+        if smoothed_xy is not None:
+            row += [_cell(float(v), 2) for v in smoothed_xy.ravel()]
+        row += [_cell(float(angles.get(name, np.nan)), 2) for name in ANGLE_NAMES]
+        self._csv.writerow(row)
+        self.rows += 1
+        if self.rows % self.flush_every == 0:
+            self._file.flush()
+
+    def commit(self) -> None:
+        self._file.close()
+        self._tmp.replace(self.path)
+
+    def discard(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, kind: type | None, *rest: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+@dataclass
+class Records:
+    columns: list[str]
+    values: np.ndarray  # (rows, columns) float, NaN for empty cells
+    smoothed: bool
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.columns.index(name)]
+
+
+def read_records(path: str | Path) -> Records:
+    """A pose CSV, checked against the schema; PoseappError naming what is wrong."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except OSError as exc:
+        raise PoseappError(f"cannot read {path}: {exc.strerror}") from exc
+    if not rows:
+        raise PoseappError(f"{path} is empty")
+    header = rows[0]
+    smoothed = header == columns(True)
+    if not smoothed and header != columns(False):
+        raise PoseappError(f"{path} does not follow pose CSV schema {SCHEMA_VERSION}")
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(header):
+            raise PoseappError(f"{path}, line {i}: {len(r)} cells where the header has {len(header)}")
+    try:
+        values = np.array([[float(c) if c else np.nan for c in r] for r in rows[1:]], dtype=np.float64)
+    except ValueError as exc:
+        raise PoseappError(f"{path} has a cell that is not a number: {exc}") from exc
+    values = values.reshape(len(rows) - 1, len(header))
+    if len(values) and not np.array_equal(values[:, 0], np.arange(len(values))):
+        raise PoseappError(f"{path}: frame numbers are not consecutive from 0")
+    return Records(header, values, smoothed)

@@ -1,0 +1,176 @@
+"""Video in and out with OpenCV: a reader thread that decodes ahead of the model, and an atomic writer.
+
+The reader keeps a small bounded queue of decoded frames (batch processing must not drop any),
+takes each frame's time from the container (variable frame rate stays right), lets OpenCV apply
+the rotation stored in the file, and says whether the file ended before its declared length.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from poseapp.errors import PoseappError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
+
+
+@dataclass
+class VideoInfo:
+    path: Path
+    width: int  # after rotation
+    height: int
+    fps: float  # the container's nominal rate; frame times come from each frame
+    declared_frames: int  # what the container says; 0 when unknown
+    rotation: int  # degrees stored in the file's metadata, already applied to the frames
+    codec: str
+    size_bytes: int
+
+
+@dataclass
+class Frame:
+    index: int
+    time_s: float
+    rgb: np.ndarray
+
+
+_END = object()
+
+
+def _fourcc(cap: cv2.VideoCapture) -> str:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
+    return text if text.isprintable() else ""
+
+
+class VideoReader:
+    """Frames of one video file, decoded in a background thread ``ahead`` frames in front.
+
+    Opening checks that the file exists, is a video and yields a first frame, raising
+    PoseappError otherwise. Iterate once; ``decoded`` and ``truncated`` are valid afterwards.
+    """
+
+    def __init__(self, path: str | Path, ahead: int = 8) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise PoseappError(f"no such video: {self.path}")
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            raise PoseappError(f"cannot open {self.path} as a video (not a video, or a format OpenCV cannot decode)")
+        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        ok, first = cap.read()
+        if not ok or first is None:
+            cap.release()
+            raise PoseappError(f"{self.path} holds no decodable frame (empty, truncated or corrupt)")
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        self.info = VideoInfo(
+            self.path, first.shape[1], first.shape[0], fps if 0 < fps < 1000 else 30.0,
+            max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))), int(cap.get(cv2.CAP_PROP_ORIENTATION_META)),
+            _fourcc(cap), self.path.stat().st_size)
+        self._cap = cap
+        self._first = first
+        self._first_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC))
+        self._queue: queue.Queue = queue.Queue(maxsize=ahead)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.decoded = 0
+
+    @property
+    def truncated(self) -> bool:
+        """The file ended well before its declared frame count (a cut-off recording or copy)."""
+        declared = self.info.declared_frames
+        return declared > 0 and self.decoded < declared - max(2, int(0.02 * declared))
+
+    def _time(self, index: int, ms: float, last: float) -> float:
+        """The container's time of a frame; the nominal rate where it has none or runs backward."""
+        t = (ms - self._first_ms) / 1000.0
+        if index > 0 and (not np.isfinite(t) or t <= last):
+            t = last + 1.0 / self.info.fps
+        return max(t, 0.0)
+
+    def _decode(self) -> None:
+        index, last, frame = 0, -1.0, self._first
+        try:
+            while not self._stop.is_set():
+                ms = self._first_ms if index == 0 else float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+                last = self._time(index, ms, last)
+                self._put(Frame(index, last, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
+                ok, frame = self._cap.read()
+                if not ok or frame is None:
+                    break
+                index += 1
+        except Exception as exc:  # handed to the consumer, who raises it in its own thread
+            self._put(exc)
+        finally:
+            self._put(_END)
+
+    def _put(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._thread is not None:
+            raise RuntimeError("a VideoReader is iterated once")
+        self._thread = threading.Thread(target=self._decode, name=f"decode {self.path.name}", daemon=True)
+        self._thread.start()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _END:
+                    return
+                if isinstance(item, Exception):
+                    raise PoseappError(f"decoding {self.path} failed: {item}") from item
+                self.decoded += 1
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the decoding thread and release the file."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._cap.release()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def partial_path(path: Path) -> Path:
+    """Where a file is written before it is complete: hidden, same folder, same suffix."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+class VideoWriter:
+    """An MP4 written under a temporary name and renamed into place by ``commit()``."""
+
+    def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
+        self.path = Path(path)
+        self._tmp = partial_path(self.path)
+        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        if not self._writer.isOpened():
+            raise PoseappError(f"cannot write a video to {self.path}")
+
+    def write(self, rgb: np.ndarray) -> None:
+        self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def commit(self) -> None:
+        self._writer.release()
+        self._tmp.replace(self.path)
+
+    def discard(self) -> None:
+        self._writer.release()
+        self._tmp.unlink(missing_ok=True)
