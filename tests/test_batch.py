@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -84,9 +88,9 @@ def test_workers_give_the_same_rows(tmp_path):
 
 @pytest.fixture(scope="module")
 def clip_records(pan_zoom_clip, tmp_path_factory):
+    """The built 300-frame clip through the command line, tracked and Butterworth-smoothed."""
     out = tmp_path_factory.mktemp("clip_out")
-    result = analyse_video(pan_zoom_clip.path, out, VideoOptions(smooth="butterworth"))
-    assert result.status == "done", result.reason
+    assert main(["video", str(pan_zoom_clip.path), "--out", str(out), "--smooth", "butterworth"]) == 0
     return read_records(out / f"{pan_zoom_clip.path.stem}.csv")
 
 
@@ -113,3 +117,27 @@ def test_smoothing_reduces_jitter(clip_records):
         return float(np.nanmean(np.abs(np.diff(xy, n=2, axis=0))))
 
     assert jitter("_smooth") < 0.5 * jitter("")
+
+
+def test_ray_engine_runs_the_same_function(tmp_path):
+    """Ray on a local instance (no RAY_ADDRESS): good and missing files, the same outputs as local."""
+    pytest.importorskip("ray")
+    results = run_batch([DEMO, tmp_path / "missing.mp4"], tmp_path, VideoOptions(roi="full"), engine="ray")
+    by_name = {r.source.rsplit("/", 1)[-1]: r for r in results}
+    assert by_name["demo.mp4"].status == "done" and by_name["missing.mp4"].status == "failed"
+    assert len(read_records(tmp_path / "demo.csv").values) == 5 and (tmp_path / "summary.csv").exists()
+
+
+def test_ctrl_c_leaves_no_partial_files(pan_zoom_clip, tmp_path):
+    """SIGINT while a video is being written: the command stops with 130 and leaves nothing behind."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", str(pan_zoom_clip.path), "--out", str(out),
+                             "--annotate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".*partial*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    assert list(out.iterdir()) == []
