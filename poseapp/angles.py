@@ -25,6 +25,11 @@ class Angle:
     joints: tuple[str, ...]  # flexion: a, b, c; between: s1 from, s1 to, s2 from, s2 to; from_vertical: from, to
     convention: str
 
+    @property
+    def vertex(self) -> str:
+        """The joint where the angle is shown: the middle joint, the limb's root, or the segment's base."""
+        return {"flexion": self.joints[1], "between": self.joints[2]}.get(self.kind, self.joints[0])
+
 
 ANGLES: tuple[Angle, ...] = (
     Angle("left_elbow_flexion", "flexion", ("left_shoulder", "left_elbow", "left_wrist"),
@@ -49,6 +54,17 @@ ANGLES: tuple[Angle, ...] = (
           "trunk (pelvis to thorax) to head (upper neck to head top): 0 in line with the trunk"),
 )
 ANGLE_NAMES: tuple[str, ...] = tuple(a.name for a in ANGLES)
+BY_NAME: dict[str, Angle] = {a.name: a for a in ANGLES}
+
+#: Typical active range of motion in degrees (American Academy of Orthopaedic Surgeons' normal
+#: values), drawn as bands on the live plots; 2-D image angles only approximate them.
+NORMAL_RANGES: dict[str, tuple[float, float]] = {
+    "left_elbow_flexion": (0, 150), "right_elbow_flexion": (0, 150),
+    "left_knee_flexion": (0, 135), "right_knee_flexion": (0, 135),
+    "left_hip_flexion": (0, 120), "right_hip_flexion": (0, 120),
+    "left_shoulder_elevation": (0, 180), "right_shoulder_elevation": (0, 180),
+    "neck_flexion": (0, 45),
+}
 _UP = np.array([0.0, -1.0])  # image y grows downward
 
 

@@ -1,103 +1,284 @@
-"""The main window, first cut: open an image, see the skeleton the chosen variant finds.
+"""The main window: wires sources, the capture thread, the inference worker, view, plots and settings.
 
-The model loads and runs in a worker thread; this module only wires widgets to the core.
+Frames go capture thread -> LatestSlot -> inference worker -> ``result`` signal -> this window,
+which only draws. Nothing here runs the model or writes files.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QPushButton, QToolBar
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QSplitter,
+    QToolBar,
+)
 
-from poseapp.draw import draw_pose
 from poseapp.errors import PoseappError
-from poseapp.model.variants import VARIANTS
+from poseapp.gui.angle_plots import AnglePlots
+from poseapp.gui.capture import CaptureThread
+from poseapp.gui.settings_panel import SettingsPanel
+from poseapp.gui.video_view import VideoView, overlay
+from poseapp.gui.worker import InferenceWorker
+from poseapp.io.images import write_image
+from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
+from poseapp.io.video import VIDEO_SUFFIXES
+from poseapp.pipeline import LatestSlot, LiveResult
 
 
-class PoseWorker(QObject):
-    """Owns the engine in its thread; emits results and errors, never touches widgets."""
+def user_folder() -> Path:
+    """Where recordings and snapshots go by default: the user's documents, never the install folder."""
+    from platformdirs import user_documents_dir
 
-    finished = Signal(object, object)  # rgb, Pose
-    failed = Signal(str)
-    status = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._engine = None
-        self._localiser = None
-
-    @Slot(str, object)
-    def run(self, variant: str, rgb: np.ndarray) -> None:
-        try:
-            if self._engine is None or self._engine.variant.name != variant:
-                self.status.emit(f"loading {variant}…")
-                from poseapp.inference.engine import Engine
-                from poseapp.inference.roi import make_localiser
-
-                self._engine = Engine(variant)
-                self._localiser = make_localiser("auto", self._engine)
-            self.finished.emit(rgb, self._localiser.locate(self._engine, rgb))
-        except PoseappError as exc:
-            self.failed.emit(str(exc))
+    return Path(user_documents_dir()) / "poseapp"
 
 
 class MainWindow(QMainWindow):
-    request = Signal(str, object)
-
-    def __init__(self) -> None:
+    def __init__(self, store: QSettings | None = None, engine_factory=None, output_dir: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("poseapp")
-        self.resize(900, 700)
-        self.view = QLabel("Open an image to see its pose.", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self.view)
-        bar = QToolBar()
+        self.resize(1280, 760)
+        self.setAcceptDrops(True)
+        self.store = store or QSettings("poseapp", "poseapp")
+        self.output_dir = output_dir or user_folder()
+        self.panel = SettingsPanel(self.store)
+        self.view = VideoView()
+        self.plots = AnglePlots()
+        split = QSplitter()
+        split.addWidget(self.view)
+        split.addWidget(self.plots)
+        split.setSizes([860, 420])
+        self.setCentralWidget(split)
+        dock = QDockWidget("Settings", self)
+        dock.setWidget(self.panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+        self.slot: LatestSlot = LatestSlot()
+        ready = threading.Event()
+        self.capture = CaptureThread(self.slot, ready, self)
+        self.worker = InferenceWorker(self.slot, self.panel.settings(), engine_factory, ready, self)
+        self.last_result: LiveResult | None = None
+        self.source_name = ""
+        self.latency_ms = 0.0
+        self._build_toolbar()
+        self._build_status()
+
+        self.capture.opened.connect(self._opened)
+        self.capture.position.connect(self._position)
+        self.capture.ended.connect(self._ended)
+        self.worker.result.connect(self.show_result)
+        self.worker.loading.connect(self._loading)
+        self.worker.loaded.connect(self._loaded)
+        self.worker.failed.connect(self._failed)
+        self.worker.recorded.connect(lambda p: self.message(f"recording saved: {p}"))
+        self.panel.changed.connect(self._settings_changed)
+        self.panel.view_changed.connect(self._view_changed)
+        self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked())
+        self.capture.start()
+        self.worker.start()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._update_status)
+        self._timer.start(500)
+
+    # building
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Source")
         self.addToolBar(bar)
-        open_button = QPushButton("Open image…")
-        open_button.clicked.connect(self.choose_image)
-        bar.addWidget(open_button)
-        self.variant = QComboBox()
-        self.variant.addItems(list(VARIANTS))
-        bar.addWidget(self.variant)
-        self.last_pose = None
-        self._thread = QThread(self)
-        self.worker = PoseWorker()
-        self.worker.moveToThread(self._thread)
-        self.request.connect(self.worker.run)
-        self.worker.finished.connect(self.show_pose)
-        self.worker.failed.connect(lambda msg: self.statusBar().showMessage(msg))
-        self.worker.status.connect(lambda msg: self.statusBar().showMessage(msg))
-        self._thread.start()
+        self.cameras = QComboBox()
+        self.cameras.addItem("Camera…", None)
+        for index, name in camera_names():
+            self.cameras.addItem(f"{index}: {name}", index)
+        self.cameras.activated.connect(self._camera_chosen)
+        bar.addWidget(self.cameras)
+        bar.addAction("Open video…", self.choose_video)
+        bar.addAction("Open image…", self.choose_image)
+        bar.addSeparator()
+        self.play_action = bar.addAction("Pause", self.toggle_play)
+        bar.addAction("Step", self.capture.step)
+        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek.setMinimumWidth(200)
+        self.seek.setEnabled(False)
+        self.seek.sliderReleased.connect(lambda: self._seek_to(self.seek.value()))
+        bar.addWidget(self.seek)
+        bar.addSeparator()
+        self.record_action = bar.addAction("Record", self.toggle_record)
+        self.record_action.setCheckable(True)
+        bar.addAction("Snapshot", self.snapshot)
+
+    def _build_status(self) -> None:
+        self.status_rates = QLabel()
+        self.status_model = QLabel()
+        self.statusBar().addPermanentWidget(self.status_rates)
+        self.statusBar().addPermanentWidget(self.status_model)
+
+    def message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # sources
+    def open(self, spec: str | int | Path) -> bool:
+        """Open a camera index or a file; a bad one is a message, the app keeps running."""
+        try:
+            source = open_source(spec)
+        except PoseappError as exc:
+            self.message(str(exc))
+            return False
+        self.worker.reset_tracking()
+        self.plots.clear()
+        self.capture.open(source)
+        self.play_action.setText("Pause")
+        return True
+
+    def open_image(self, path: Path) -> bool:
+        return self.open(Path(path))
+
+    def choose_video(self) -> None:
+        pattern = " ".join(f"*{s}" for s in VIDEO_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", f"Videos ({pattern})")
+        if path:
+            self.open(Path(path))
 
     def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", "Images (*.png *.jpg *.jpeg *.bmp)")
+        pattern = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", f"Images ({pattern})")
         if path:
-            self.open_image(Path(path))
+            self.open(Path(path))
 
-    def open_image(self, path: Path) -> None:
-        from poseapp.io.images import read_rgb
+    def _camera_chosen(self, i: int) -> None:
+        index = self.cameras.itemData(i)
+        if index is not None:
+            self.open(int(index))
 
-        try:
-            rgb = read_rgb(path)
-        except PoseappError as exc:
-            self.statusBar().showMessage(str(exc))
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open(Path(urls[0].toLocalFile()))
+
+    @Slot(str, int, float)
+    def _opened(self, name: str, frames: int, fps: float) -> None:
+        self.source_name = name
+        self.seek.setEnabled(frames > 1)
+        self.seek.setRange(0, max(frames - 1, 0))
+        self.message(f"playing {name}" + (f" ({frames} frames, {fps:.0f} fps)" if frames > 1 else ""))
+
+    @Slot(int)
+    def _position(self, index: int) -> None:
+        if not self.seek.isSliderDown():
+            self.seek.setValue(index)
+
+    @Slot(str)
+    def _ended(self, why: str) -> None:
+        self.message(why)
+
+    def toggle_play(self) -> None:
+        paused = not self.capture.paused
+        self.capture.set_paused(paused)
+        self.play_action.setText("Play" if paused else "Pause")
+
+    def _seek_to(self, index: int) -> None:
+        self.worker.reset_tracking()
+        self.capture.seek(index)
+
+    # results
+    @Slot(object)
+    def show_result(self, result: LiveResult) -> None:
+        self.last_result = result
+        self.latency_ms = 1000 * (time.perf_counter() - result.captured_at)
+        labels = self.panel.chosen_angles() if self.panel.labels.isChecked() else ()
+        self.view.show_rgb(overlay(result, self.panel.threshold.value(), labels, self.panel.mirror.isChecked()))
+        self.plots.add(result.frame.time_s, result.angles)
+
+    def _update_status(self) -> None:
+        cap, inf = self.capture.rate.rate(), self.worker.rate.rate()
+        self.status_rates.setText(f"capture {cap:.1f} fps | inference {inf:.1f} fps | latency {self.latency_ms:.0f} ms"
+                                  f" | dropped {self.slot.dropped}")
+        if self.last_result is not None and inf > 0:
+            self.panel.record_rate(self.last_result.model, inf)
+
+    @Slot(str)
+    def _loading(self, text: str) -> None:
+        self.status_model.setText(text)
+        self.message(text)
+
+    @Slot(str, str)
+    def _loaded(self, model: str, device: str) -> None:
+        self.status_model.setText(f"{model} on {device}")
+        self.message(f"{model} ready on {device}")
+
+    @Slot(str)
+    def _failed(self, text: str) -> None:
+        current = self.worker.analyser.engine
+        still = f" Still running {current.variant.name}." if current is not None else ""
+        self.message(text + still)
+        if "weights" in text and not self.property("quiet"):
+            self._offer_import(text + still)
+
+    def _offer_import(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Model weights", text, parent=self)
+        import_button = box.addButton("Import from folder…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is import_button:
+            folder = QFileDialog.getExistingDirectory(self, "Folder with upstream model files")
+            if folder:
+                from poseapp.weights.store import import_folder
+
+                try:
+                    done = import_folder(Path(folder))
+                except PoseappError as exc:
+                    self.message(str(exc))
+                    return
+                self.message("imported: " + (", ".join(done) or "nothing"))
+                self.worker.apply(self.panel.settings())
+
+    # settings
+    @Slot(object)
+    def _settings_changed(self, settings) -> None:
+        self.worker.apply(settings)
+
+    def _view_changed(self) -> None:
+        self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked())
+
+    # recording
+    def toggle_record(self) -> None:
+        if not self.record_action.isChecked():
+            self.worker.stop_recording()
+            self.record_action.setChecked(False)
+            self.record_action.setText("Record")
             return
-        self.statusBar().showMessage(f"running {self.variant.currentText()} on {path.name}…")
-        self.request.emit(self.variant.currentText(), rgb)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.output_dir / f"recording-{stamp}.csv"
+        self.worker.start_recording(path, self.source_name)
+        self.record_action.setText("Stop")
+        self.message(f"recording to {path}")
 
-    @Slot(object, object)
-    def show_pose(self, rgb: np.ndarray, pose) -> None:
-        self.last_pose = pose
-        drawn = np.ascontiguousarray(draw_pose(rgb, pose))
-        h, w = drawn.shape[:2]
-        image = QImage(drawn.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        self.view.setPixmap(QPixmap.fromImage(image).scaled(
-            self.view.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-        self.statusBar().showMessage(f"{pose.variant}: mean joint score {pose.score:.2f}")
+    def snapshot(self) -> Path | None:
+        if self.view.last_image is None:
+            self.message("nothing to snapshot yet")
+            return None
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"snapshot-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.png"
+        write_image(path, self.view.last_image)
+        self.message(f"snapshot saved: {path}")
+        return path
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        self._thread.quit()
-        self._thread.wait()
+        self._timer.stop()
+        self.panel.save()
+        self.capture.stop()
+        self.worker.stop()
         super().closeEvent(event)

@@ -25,16 +25,18 @@ class Engine:
     paper's test-time augmentation; twice the compute.
     refine: sub-pixel peak refinement in decoding (off reproduces upstream's decoding exactly).
     backend: 'auto' (ONNX Runtime on CPU, torch on a GPU), 'onnx', 'torch', or a ready Backend.
+    spin: let ONNX Runtime's threads busy-wait (faster alone; off where other threads need the CPU).
     """
 
     def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | str = "auto",
                  flip: bool = False, refine: bool = True, threads: int | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, spin: bool = True) -> None:
         self.variant: Variant = get_variant(variant)
         self.flip = flip
         self.refine = refine
+        self.spin = spin
         if isinstance(backend, str):
-            backend = create_backend(self.variant.name, device, backend, threads, progress)
+            backend = create_backend(self.variant.name, device, backend, threads, progress, spin)
         self.backend = backend
 
     @property

@@ -222,7 +222,8 @@ def make_localiser(mode: str, engine: Engine) -> Localiser:
     search = None
     if engine.variant.name != "RT":
         try:
-            search = Engine("RT", device=engine.backend.device, backend=engine.backend.name)
+            search = Engine("RT", device=engine.backend.device, backend=engine.backend.name,
+                            spin=getattr(engine, "spin", True))
         except PoseappError:
             search = None
     auto = AutoSearch(search)

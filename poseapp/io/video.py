@@ -49,6 +49,26 @@ def _fourcc(cap: cv2.VideoCapture) -> str:
     return text if text.isprintable() else ""
 
 
+def open_video(path: Path) -> tuple[cv2.VideoCapture, np.ndarray, VideoInfo]:
+    """An opened capture, its first frame (BGR) and what the container says; PoseappError if it is
+    missing, not a video, or yields no frame. Rotation metadata is applied to every frame."""
+    if not path.is_file():
+        raise PoseappError(f"no such video: {path}")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise PoseappError(f"cannot open {path} as a video (not a video, or a format OpenCV cannot decode)")
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    ok, first = cap.read()
+    if not ok or first is None:
+        cap.release()
+        raise PoseappError(f"{path} holds no decodable frame (empty, truncated or corrupt)")
+    fps = float(cap.get(cv2.CAP_PROP_FPS))
+    info = VideoInfo(path, first.shape[1], first.shape[0], fps if 0 < fps < 1000 else 30.0,
+                     max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))), int(cap.get(cv2.CAP_PROP_ORIENTATION_META)),
+                     _fourcc(cap), path.stat().st_size)
+    return cap, first, info
+
+
 class VideoReader:
     """Frames of one video file, decoded in a background thread ``ahead`` frames in front.
 
@@ -58,21 +78,7 @@ class VideoReader:
 
     def __init__(self, path: str | Path, ahead: int = 8) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise PoseappError(f"no such video: {self.path}")
-        cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            raise PoseappError(f"cannot open {self.path} as a video (not a video, or a format OpenCV cannot decode)")
-        cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-        ok, first = cap.read()
-        if not ok or first is None:
-            cap.release()
-            raise PoseappError(f"{self.path} holds no decodable frame (empty, truncated or corrupt)")
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        self.info = VideoInfo(
-            self.path, first.shape[1], first.shape[0], fps if 0 < fps < 1000 else 30.0,
-            max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))), int(cap.get(cv2.CAP_PROP_ORIENTATION_META)),
-            _fourcc(cap), self.path.stat().st_size)
+        cap, first, self.info = open_video(self.path)
         self._cap = cap
         self._first = first
         self._first_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC))

@@ -1,28 +1,140 @@
-"""The first window, offscreen: open an image, the worker thread returns a pose."""
+"""The desktop window offscreen: playing a clip, switching variant while playing, recording, frame
+dropping with a slow model, closing mid-play."""
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
 from poseapp.gui.main_window import MainWindow
+from poseapp.io.records import read_records
+from poseapp.pipeline import LatestSlot
 from tests.conftest import UPSTREAM
+from tests.io.test_video import POSETRACK
 
 
-def test_open_image_shows_pose_and_closes_cleanly(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.worker.finished, timeout=120_000):
-        window.open_image(UPSTREAM / "MPII.jpg")
-    assert window.last_pose is not None and window.last_pose.keypoints.shape == (16, 3)
-    assert not window.view.pixmap().isNull()
-    window.close()
-    assert not window._thread.isRunning()
+@pytest.fixture
+def window(qtbot, tmp_path):
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    made = []
+
+    def make(stored: dict | None = None, **kwargs) -> MainWindow:
+        for key, value in (stored or {}).items():
+            store.setValue(key, value)
+        w = MainWindow(store=store, output_dir=tmp_path / "out", **kwargs)
+        w.setProperty("quiet", True)
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
 
 
-def test_unreadable_image_is_a_message(qtbot, tmp_path):
-    window = MainWindow()
-    qtbot.addWidget(window)
+def wait_for_results(qtbot, w: MainWindow, count: int, timeout: float = 180) -> list:
+    got = []
+    w.worker.result.connect(got.append)
+    qtbot.waitUntil(lambda: len(got) >= count, timeout=int(timeout * 1000))
+    return got
+
+
+def test_playing_a_clip_draws_poses(qtbot, window):
+    """The PoseTrack clip (5 frames at 30 fps): the file waits for the model, then plays at its pace."""
+    w = window()
+    assert w.open(POSETRACK)
+    got = wait_for_results(qtbot, w, 2)
+    assert all(r.pose.keypoints.shape == (16, 3) for r in got) and got[0].frame.index == 0
+    assert any(r.pose.found for r in got) and w.view.frames_shown >= 2
+    assert w.view.last_image is not None and got[0].model == "RT"
+
+
+def test_still_image_and_bad_file(qtbot, window, tmp_path):
+    w = window()
     bad = tmp_path / "x.jpg"
     bad.write_text("no")
-    window.open_image(bad)
-    assert "cannot read" in window.statusBar().currentMessage()
-    window.close()
+    assert not w.open(bad) and "cannot read" in w.statusBar().currentMessage()
+    assert w.open(UPSTREAM / "MPII.jpg")
+    got = wait_for_results(qtbot, w, 1)
+    assert got[0].pose.found and got[0].angles
+
+
+def test_variant_switch_while_playing(qtbot, window, pan_zoom_clip):
+    w = window()
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 1)
+    w.panel.model.setCurrentIndex(w.panel.model.findData("RT_LITE"))  # while the clip plays
+    qtbot.waitUntil(lambda: "RT_LITE" in w.status_model.text(), timeout=300_000)
+    got = wait_for_results(qtbot, w, 2)
+    assert got[-1].model == "RT_LITE" and w.capture.isRunning()
+
+
+def test_recording_gives_a_valid_csv(qtbot, window, tmp_path, pan_zoom_clip):
+    w = window()
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 1)
+    w.record_action.setChecked(True)
+    w.toggle_record()
+    wait_for_results(qtbot, w, 5)
+    w.record_action.setChecked(False)
+    w.toggle_record()
+    qtbot.waitUntil(lambda: bool(list((tmp_path / "out").glob("recording-*.json"))), timeout=30_000)
+    csv_path = next((tmp_path / "out").glob("recording-*.csv"))
+    rec = read_records(csv_path)
+    assert len(rec.values) >= 3 and rec.smoothed
+    assert np.all(np.diff(rec.column("time_s")) > 0)
+    assert w.snapshot().stat().st_size > 1000
+
+
+class SlowEngine:
+    """A stand-in model that takes 0.25 s a frame and always sees the same pose."""
+
+    class variant:  # noqa: N801 - mimics Engine.variant
+        name = "SLOW"
+
+    class backend:  # noqa: N801
+        device, name = "cpu", "slow"
+
+    flip = False
+
+    def predict(self, rgb, box=None):
+        from poseapp.inference.preprocess import full_box
+        from poseapp.pose import Pose
+
+        time.sleep(0.25)
+        kp = np.tile([[100.0, 100.0, 0.9]], (16, 1))
+        kp[:, 1] += np.arange(16) * 10
+        return Pose(kp, box or full_box(*rgb.shape[:2]), "SLOW")
+
+
+def test_slow_model_drops_frames_not_falls_behind(qtbot, window, pan_zoom_clip):
+    w = window(stored={"roi": "full", "smooth": "none"}, engine_factory=lambda settings: SlowEngine())
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 1)
+    start, captured = time.perf_counter(), w.capture.captured
+    got = wait_for_results(qtbot, w, 6)
+    elapsed = time.perf_counter() - start
+    capture_rate = (w.capture.captured - captured) / elapsed
+    assert capture_rate > 15  # the 30 fps clip keeps playing at its pace
+    assert w.slot.dropped > 3 * len(got)  # while the model takes about one frame in eight
+    newest = w.capture.captured
+    assert got[-1].frame.index > newest - 15  # results are recent, not a backlog
+
+
+def test_closing_mid_play_stops_every_thread(qtbot, window):
+    w = window()
+    w.open(POSETRACK)
+    wait_for_results(qtbot, w, 1)
+    w.close()
+    assert not w.capture.isRunning() and not w.worker.isRunning()
+
+
+def test_latest_slot_keeps_only_the_newest():
+    slot = LatestSlot()
+    for i in range(5):
+        slot.put(i)
+    assert slot.get(0) == 4 and slot.dropped == 4 and slot.get(0.01) is None

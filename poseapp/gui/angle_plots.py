@@ -1,0 +1,98 @@
+"""Live joint-angle plots (pyqtgraph): the chosen angles over a rolling window, current value in each title."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from poseapp.angles import NORMAL_RANGES
+
+_PENS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+
+
+class AnglePlots(QWidget):
+    """Values arrive with every result; the plots redraw at most ``redraw_hz`` times a second, so a
+    fast model does not spend its CPU on drawing."""
+
+    def __init__(self, window_s: float = 10.0, redraw_hz: float = 10.0, parent=None) -> None:
+        super().__init__(parent)
+        self.window_s = window_s
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._redraw_if_dirty)
+        self._timer.start(int(1000 / redraw_hz))
+        self.bands = True
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.names: tuple[str, ...] = ()
+        self.history: dict[str, deque] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+
+    def set_angles(self, names: tuple[str, ...], bands: bool | None = None) -> None:
+        """Show these angles, one stacked plot each (their history is kept)."""
+        if bands is not None:
+            self.bands = bands
+        self.names = tuple(names)
+        self.graphics.clear()
+        self.plots.clear()
+        self.curves.clear()
+        for i, name in enumerate(self.names):
+            plot = self.graphics.addPlot(row=i, col=0)
+            plot.setYRange(0, 180)
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.setXRange(-self.window_s, 0, padding=0)
+            plot.setLabel("left", "deg")
+            if self.bands and name in NORMAL_RANGES:
+                band = pg.LinearRegionItem(NORMAL_RANGES[name], orientation="horizontal", movable=False,
+                                           brush=pg.mkBrush(60, 180, 75, 35), pen=pg.mkPen(None))
+                plot.addItem(band)
+            self.curves[name] = plot.plot(pen=pg.mkPen(_PENS[i % len(_PENS)], width=2), connect="finite")
+            self.plots[name] = plot
+            self.history.setdefault(name, deque())
+            self._title(name, np.nan)
+        self._redraw()
+
+    def _title(self, name: str, value: float) -> None:
+        text = "–" if not np.isfinite(value) else f"{value:.0f}°"
+        self.plots[name].setTitle(f"{name.replace('_', ' ')}: <b>{text}</b>", size="9pt")
+
+    def add(self, t: float, angles: dict[str, float]) -> None:
+        for name in self.names:
+            h = self.history.setdefault(name, deque())
+            h.append((t, angles.get(name, np.nan)))
+            while h and h[0][0] < t - self.window_s:
+                h.popleft()
+        self._dirty = True
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._redraw()
+
+    def clear(self) -> None:
+        for h in self.history.values():
+            h.clear()
+        self._redraw()
+
+    def current(self, name: str) -> float:
+        h = self.history.get(name)
+        return h[-1][1] if h else np.nan
+
+    def _redraw(self) -> None:
+        for name, curve in self.curves.items():
+            h = self.history.get(name) or ()
+            if h:
+                t, v = np.array(h, dtype=np.float64).T
+                curve.setData(t - t[-1], v)
+            else:
+                curve.setData([], [])
+            self._title(name, self.current(name))

@@ -1,0 +1,142 @@
+"""The settings panel: model, device, localisation, smoothing, threshold, angles; kept in QSettings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QListWidget,
+    QListWidgetItem,
+    QSlider,
+    QWidget,
+)
+
+from poseapp.angles import ANGLE_NAMES
+from poseapp.inference.roi import MODES
+from poseapp.model.variants import VARIANTS, get_variant
+from poseapp.pipeline import LiveSettings
+
+DEFAULT_ANGLES = ("left_knee_flexion", "right_knee_flexion", "left_elbow_flexion", "right_elbow_flexion")
+
+
+def _devices() -> list[str]:
+    from poseapp.inference.backends import available_devices
+
+    return ["auto", *available_devices()]
+
+
+class SettingsPanel(QWidget):
+    """Emits ``changed`` with new LiveSettings, ``view_changed`` for what only the display uses."""
+
+    changed = Signal(object)
+    view_changed = Signal()
+
+    def __init__(self, store: QSettings, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        form = QFormLayout(self)
+        self.model = QComboBox()
+        for name in VARIANTS:
+            self.model.addItem(name, name)
+        self.device = QComboBox()
+        self.device.addItems(_devices())
+        self.roi = QComboBox()
+        self.roi.addItems(["track", *[m for m in MODES if m != "track"]])
+        self.smooth = QComboBox()
+        self.smooth.addItems(["oneeuro", "none"])
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(1, 50)  # One-Euro min cut-off in tenths of a Hz, reversed: more is smoother
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.labels = QCheckBox("angle values at the joints")
+        self.bands = QCheckBox("normal-range bands")
+        self.mirror = QCheckBox("mirror (webcam)")
+        self.angles = QListWidget()
+        for name in ANGLE_NAMES:
+            item = QListWidgetItem(name.replace("_", " "))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            self.angles.addItem(item)
+        form.addRow("Model", self.model)
+        form.addRow("Device", self.device)
+        form.addRow("Find the person", self.roi)
+        form.addRow("Smoothing", self.smooth)
+        form.addRow("Smoothing strength", self.strength)
+        form.addRow("Score threshold", self.threshold)
+        form.addRow(self.labels)
+        form.addRow(self.bands)
+        form.addRow(self.mirror)
+        form.addRow("Angles", self.angles)
+        self._restore()
+        self.refresh_rates()
+        for combo in (self.model, self.device, self.roi, self.smooth):
+            combo.currentIndexChanged.connect(self._emit)
+        self.strength.valueChanged.connect(self._emit)
+        self.threshold.valueChanged.connect(self._emit)
+        for box in (self.labels, self.bands, self.mirror):
+            box.toggled.connect(self._view)
+        self.angles.itemChanged.connect(self._view)
+
+    def _restore(self) -> None:
+        s = self.store
+        for combo, key, default in ((self.model, "model", "RT"), (self.device, "device", "auto"),
+                                    (self.roi, "roi", "track"), (self.smooth, "smooth", "oneeuro")):
+            i = combo.findData(s.value(key, default)) if combo is self.model else combo.findText(s.value(key, default))
+            combo.setCurrentIndex(max(i, 0))
+        self.strength.setValue(int(s.value("strength", 40)))
+        self.threshold.setValue(float(s.value("threshold", 0.3)))
+        self.labels.setChecked(s.value("labels", "true") == "true")
+        self.bands.setChecked(s.value("bands", "true") == "true")
+        self.mirror.setChecked(s.value("mirror", "false") == "true")
+        chosen = s.value("angles", ",".join(DEFAULT_ANGLES)).split(",")
+        for i in range(self.angles.count()):
+            item = self.angles.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in chosen
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def save(self) -> None:
+        s = self.store
+        s.setValue("model", self.model.currentData())
+        s.setValue("device", self.device.currentText())
+        s.setValue("roi", self.roi.currentText())
+        s.setValue("smooth", self.smooth.currentText())
+        s.setValue("strength", self.strength.value())
+        s.setValue("threshold", self.threshold.value())
+        s.setValue("labels", "true" if self.labels.isChecked() else "false")
+        s.setValue("bands", "true" if self.bands.isChecked() else "false")
+        s.setValue("mirror", "true" if self.mirror.isChecked() else "false")
+        s.setValue("angles", ",".join(self.chosen_angles()))
+        s.sync()
+
+    def refresh_rates(self) -> None:
+        """Each variant's label: input size and the inference FPS last measured on this machine."""
+        for i in range(self.model.count()):
+            name = self.model.itemData(i)
+            fps = self.store.value(f"fps/{name}")
+            measured = f", {float(fps):.0f} fps here" if fps else ""
+            self.model.setItemText(i, f"{name} ({get_variant(name).resolution} px{measured})")
+
+    def record_rate(self, model: str, fps: float) -> None:
+        self.store.setValue(f"fps/{model}", round(fps, 1))
+        self.refresh_rates()
+
+    def settings(self) -> LiveSettings:
+        return LiveSettings(model=self.model.currentData(), device=self.device.currentText(),
+                            roi=self.roi.currentText(), smooth=self.smooth.currentText(),
+                            min_cutoff_hz=(51 - self.strength.value()) / 10, threshold=self.threshold.value())
+
+    def chosen_angles(self) -> tuple[str, ...]:
+        return tuple(self.angles.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.angles.count())
+                     if self.angles.item(i).checkState() == Qt.CheckState.Checked)
+
+    def _emit(self) -> None:
+        self.save()
+        self.changed.emit(self.settings())
+
+    def _view(self) -> None:
+        self.save()
+        self.view_changed.emit()

@@ -1,0 +1,66 @@
+"""The video with its overlay: the skeleton (drawn by the core's OpenCV drawer), angle labels, mirror."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from poseapp.angles import BY_NAME
+from poseapp.draw import draw_pose
+from poseapp.joints import INDEX
+from poseapp.pipeline import LiveResult
+
+
+def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...], mirror: bool) -> np.ndarray:
+    """The frame with skeleton, crop box and the chosen angles' values at their joints (RGB)."""
+    out = draw_pose(result.frame.rgb, result.pose, threshold)
+    if mirror:
+        out = np.ascontiguousarray(out[:, ::-1])
+    width = out.shape[1]
+    scale = max(0.5, max(out.shape[:2]) / 1000)
+    for name in angle_labels:
+        value = result.angles.get(name, np.nan)
+        x, y, s = result.pose.keypoints[INDEX[BY_NAME[name].vertex]]
+        if not np.isfinite(value) or s < threshold:
+            continue
+        x = width - 1 - x if mirror else x
+        at = (int(x) + 8, int(y) - 8)
+        cv2.putText(out, f"{value:.0f}", at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(out, f"{value:.0f}", at, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+class VideoView(QWidget):
+    """Paints the newest RGB frame scaled to fit (aspect kept); the scaling happens in the paint itself."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.frames_shown = 0
+        self.last_image: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self.hint = "Open a camera, a video or an image (or drop a file here)."
+
+    def show_rgb(self, rgb: np.ndarray) -> None:
+        rgb = np.ascontiguousarray(rgb)
+        self.last_image = rgb  # the QImage below borrows this buffer; keeping it here keeps it alive
+        h, w = rgb.shape[:2]
+        self._qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+        self.frames_shown += 1
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        if self._qimage is None:
+            painter.setPen(Qt.GlobalColor.lightGray)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
+            return
+        size = self._qimage.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(self.rect().center())
+        painter.drawImage(target, self._qimage)

@@ -1,0 +1,129 @@
+"""The inference thread: takes the newest frame from the slot, analyses it, emits the result.
+
+Settings changes (variant, device, localisation, smoothing) are requests applied between two
+frames; loading a model happens here, never in the GUI thread. A model that cannot load leaves
+the previous one running. Recording happens here too, so the GUI thread never writes files.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+
+from poseapp.errors import PoseappError
+from poseapp.pipeline import LatestSlot, LiveAnalyser, LiveRecorder, LiveSettings, RateMeter
+
+
+class InferenceWorker(QThread):
+    result = Signal(object)  # LiveResult
+    loading = Signal(str)  # a message while a model loads
+    loaded = Signal(str, str)  # model, device
+    failed = Signal(str)  # a message; the worker goes on with what it had
+    recorded = Signal(str)  # path of a finished recording
+
+    def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
+                 ready: threading.Event | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.slot = slot
+        self.ready = ready or threading.Event()  # set while a model is loaded and running
+        self.analyser = LiveAnalyser(settings, engine_factory)
+        self.rate = RateMeter()
+        self.processed = 0
+        self._lock = threading.Lock()
+        self._pending: LiveSettings | None = settings
+        self._reset = False
+        self._stop = False
+        self._recorder: LiveRecorder | None = None
+        self._record_request: tuple[str, Path | None] | None = None
+
+    def apply(self, settings: LiveSettings) -> None:
+        with self._lock:
+            self._pending = settings
+
+    def reset_tracking(self) -> None:
+        with self._lock:
+            self._reset = True
+
+    def start_recording(self, path: Path, source: str) -> None:
+        with self._lock:
+            self._record_request = (source, Path(path))
+
+    def stop_recording(self) -> None:
+        with self._lock:
+            self._record_request = ("", None)
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+        self.slot.close()
+        self.wait()
+        self._finish_recording()
+
+    def _configure(self, settings: LiveSettings) -> None:
+        old = (self.analyser.settings, self.analyser.engine, self.analyser.localiser)
+        if not self.analyser.configure(settings):
+            return
+        self.loading.emit(f"loading {settings.model} on {settings.device}…")
+        self.ready.clear()
+        try:
+            self.analyser.load()
+        except Exception as exc:  # a model that cannot load must not end the thread: keep the old one
+            self.analyser.settings, self.analyser.engine, self.analyser.localiser = old
+            self.failed.emit(str(exc) if isinstance(exc, PoseappError) else f"cannot load {settings.model}: {exc!r}")
+            return
+        finally:
+            if self.analyser.engine is not None:
+                self.ready.set()
+        self.loaded.emit(self.analyser.engine.variant.name, self.analyser.engine.backend.device)
+
+    def _finish_recording(self) -> None:
+        if self._recorder is not None:
+            path = self._recorder.stop()
+            self._recorder = None
+            self.recorded.emit(str(path))
+
+    def _handle_recording(self) -> None:
+        with self._lock:
+            request, self._record_request = self._record_request, None
+        if request is None:
+            return
+        self._finish_recording()
+        source, path = request
+        if path is not None:
+            try:
+                self._recorder = LiveRecorder(path, self.analyser.settings, source)
+            except OSError as exc:
+                self.failed.emit(f"cannot record to {path}: {exc.strerror}")
+
+    def run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stop:
+                    return
+                pending, self._pending = self._pending, None
+                reset, self._reset = self._reset, False
+            if pending is not None:
+                self._configure(pending)
+            if reset:
+                self.analyser.reset()
+            self._handle_recording()
+            item = self.slot.get(timeout=0.05)
+            if item is None or self.analyser.engine is None:
+                continue
+            frame, captured_at = item
+            try:
+                res = self.analyser.analyse(frame, captured_at)
+            except Exception as exc:  # one bad frame is a message, not the end of the worker
+                self.failed.emit(str(exc) if isinstance(exc, PoseappError) else f"frame {frame.index}: {exc!r}")
+                continue
+            if self._recorder is not None:
+                self._recorder.add(res)
+            self.processed += 1
+            self.rate.tick()
+            self.result.emit(res)

@@ -1,0 +1,212 @@
+"""The live frame chain without Qt: a one-slot hand-off where the newest frame wins, and the analyser.
+
+Capture puts frames into a ``LatestSlot``; the inference side takes the newest one. When the
+model is slower than the camera, frames it never took are dropped (and counted), so the overlay
+shows the present, not a growing backlog. ``LiveAnalyser`` turns one frame into a ``LiveResult``:
+track the person, smooth with One-Euro, compute the angles; it swaps variant or device between
+two frames when asked. ``LiveRecorder`` writes the same CSV and JSON as ``poseapp video``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from poseapp import __version__
+from poseapp.angles import ANGLE_NAMES, compute_angles
+from poseapp.io.records import SCHEMA_VERSION, RecordWriter
+from poseapp.io.video import Frame, partial_path
+from poseapp.pose import Pose
+from poseapp.smoothing import OneEuro
+
+T = TypeVar("T")
+
+
+class LatestSlot(Generic[T]):
+    """Holds at most one item; ``put`` replaces an untaken one (counted in ``dropped``)."""
+
+    def __init__(self) -> None:
+        self._item: T | None = None
+        self._cond = threading.Condition()
+        self._closed = False
+        self.put_count = 0
+        self.dropped = 0
+
+    def put(self, item: T) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self.put_count += 1
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> T | None:
+        """The newest item, waiting up to ``timeout`` seconds; None on timeout or when closed."""
+        with self._cond:
+            if self._item is None and not self._closed:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class RateMeter:
+    """Events per second over the last ``window`` seconds (capture FPS, inference FPS)."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self._times: list[float] = []
+        self._lock = threading.Lock()
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        with self._lock:
+            self._times.append(now)
+            while self._times and self._times[0] < now - self.window:
+                self._times.pop(0)
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        with self._lock:
+            recent = [t for t in self._times if t >= now - self.window]
+        if len(recent) < 2:
+            return 0.0
+        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-9)
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """What the settings panel controls; a change of model, device or backend reloads the engine."""
+
+    model: str = "RT"
+    device: str = "auto"
+    backend: str = "auto"
+    roi: str = "track"
+    smooth: str = "oneeuro"  # 'none' | 'oneeuro'
+    min_cutoff_hz: float = 1.0
+    beta: float = 0.05
+    threshold: float = 0.3
+
+    def engine_key(self) -> tuple[str, str, str]:
+        return self.model.upper(), self.device, self.backend
+
+
+@dataclass
+class LiveResult:
+    frame: Frame
+    pose: Pose
+    smoothed: np.ndarray | None  # (16, 2), NaN where missing
+    angles: dict[str, float]
+    model: str
+    device: str
+    infer_ms: float
+    captured_at: float  # time.perf_counter() when the frame was captured
+    extra: dict = field(default_factory=dict)
+
+
+def default_engine_factory(settings: LiveSettings):
+    from poseapp.inference.engine import Engine
+
+    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False)
+
+
+class LiveAnalyser:
+    """One frame in, pose + smoothing + angles out; owns the engine and the tracking state."""
+
+    def __init__(self, settings: LiveSettings, engine_factory: Callable[[LiveSettings], object] | None = None
+                 ) -> None:
+        self.factory = engine_factory or default_engine_factory
+        self.settings = settings
+        self.engine = None
+        self.localiser = None
+        self.euro = OneEuro(settings.min_cutoff_hz, settings.beta)
+
+    def configure(self, settings: LiveSettings) -> bool:
+        """Apply new settings; returns True when the engine must be (re)loaded, done by ``load``."""
+        reload = self.engine is None or settings.engine_key() != self.settings.engine_key()
+        roi_changed = settings.roi != self.settings.roi
+        self.settings = settings
+        self.euro = OneEuro(settings.min_cutoff_hz, settings.beta)
+        if roi_changed and self.engine is not None:
+            self._new_localiser()
+        return reload
+
+    def load(self) -> None:
+        """Build the engine for the current settings (slow: may convert or export weights)."""
+        self.engine = self.factory(self.settings)
+        self._new_localiser()
+
+    def _new_localiser(self) -> None:
+        from poseapp.inference.roi import make_localiser
+
+        self.localiser = make_localiser(self.settings.roi, self.engine)
+
+    def reset(self) -> None:
+        """Forget the tracked person and the filter state (a seek, a new source)."""
+        if self.localiser is not None and hasattr(self.localiser, "reset"):
+            self.localiser.reset()
+        self.euro.reset()
+
+    def analyse(self, frame: Frame, captured_at: float) -> LiveResult:
+        if self.engine is None:
+            self.load()
+        t0 = time.perf_counter()
+        pose = self.localiser.locate(self.engine, frame.rgb)
+        pose.time_s = frame.time_s
+        ms = 1000 * (time.perf_counter() - t0)
+        s = self.settings
+        kp = pose.keypoints.astype(np.float64)
+        xy = np.where((kp[:, 2:3] >= s.threshold) & pose.found, kp[:, :2], np.nan)
+        smoothed = self.euro(frame.time_s, xy) if s.smooth == "oneeuro" else None
+        basis = np.concatenate([smoothed, np.isfinite(smoothed[:, :1])], 1) if smoothed is not None else kp
+        angles = compute_angles(basis, 0.5 if smoothed is not None else s.threshold) if pose.found else {}
+        return LiveResult(frame, pose, smoothed, {k: float(v) for k, v in angles.items()},
+                          self.engine.variant.name, self.engine.backend.device, ms, captured_at)
+
+
+class LiveRecorder:
+    """Record/Stop: rows go to the shared CSV as they come (flushed every ``flush_every`` rows, a
+    second at 30 fps); Stop renames it into place and writes the JSON beside it."""
+
+    def __init__(self, path: str | Path, settings: LiveSettings, source: str, flush_every: int = 30) -> None:
+        self.path = Path(path)
+        self.settings = settings
+        self.source = source
+        self.writer = RecordWriter(self.path, smoothed=settings.smooth != "none", flush_every=flush_every)
+        self.started = datetime.now(timezone.utc)
+        self.t0: float | None = None
+        self.models: set[str] = set()
+
+    def add(self, result: LiveResult) -> None:
+        if self.t0 is None:
+            self.t0 = result.frame.time_s
+        smoothed = result.smoothed if self.writer.smoothed else None
+        if self.writer.smoothed and smoothed is None:
+            smoothed = np.full((16, 2), np.nan)
+        self.writer.write(self.writer.rows, result.frame.time_s - self.t0, result.pose.found,
+                          result.pose.keypoints, smoothed, result.angles)
+        self.models.add(result.model)
+
+    def stop(self) -> Path:
+        self.writer.commit()
+        meta = {"poseapp": __version__, "csv_schema": SCHEMA_VERSION, "created": self.started.isoformat(
+            timespec="seconds"), "source": self.source, "frames": self.writer.rows, "models": sorted(self.models),
+            "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True}
+        json_path = self.path.with_suffix(".json")
+        tmp = partial_path(json_path)
+        tmp.write_text(json.dumps(meta, indent=2))
+        tmp.replace(json_path)
+        return self.path
