@@ -28,7 +28,9 @@ class Angle:
     @property
     def vertex(self) -> str:
         """The joint where the angle is shown: the middle joint, the limb's root, or the segment's base."""
-        return {"flexion": self.joints[1], "between": self.joints[2]}.get(self.kind, self.joints[0])
+        if self.kind == "flexion":
+            return self.joints[1]
+        return self.joints[2] if self.kind == "between" else self.joints[0]
 
 
 ANGLES: tuple[Angle, ...] = (

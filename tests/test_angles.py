@@ -65,3 +65,11 @@ def test_degenerate_and_missing_joints_give_nan():
 def test_many_frames_at_once():
     frames = np.stack([upright(), upright(left_wrist=(170, 90))])
     assert compute_angles(frames, names=("left_elbow_flexion",))["left_elbow_flexion"] == pytest.approx([0, 90])
+
+
+def test_every_angle_has_a_joint_to_label():
+    from poseapp.angles import BY_NAME
+
+    assert BY_NAME["left_knee_flexion"].vertex == "left_knee" and BY_NAME["trunk_inclination"].vertex == "pelvis"
+    assert BY_NAME["right_shoulder_elevation"].vertex == "right_shoulder"
+    assert all(a.vertex in INDEX for a in ANGLES)
