@@ -101,12 +101,30 @@ def cmd_image(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _checkpoint_engine(path: str, flip: bool):
+    """An engine on a trained checkpoint (safetensors with its variant in the metadata), torch on CPU."""
+    from safetensors import safe_open
+
+    from poseapp.inference.backends import TorchBackend
+    from poseapp.inference.engine import Engine
+    from poseapp.weights.store import load_state_file
+
+    state = load_state_file(Path(path))
+    with safe_open(path, "np") as f:
+        variant = (f.metadata() or {}).get("variant")
+    if not variant:
+        raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
+    return Engine(variant, backend=TorchBackend(variant, state, "cpu", source=path), flip=flip)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.evaluation import evaluate
     from poseapp.io.mpii import load_mpii
 
     samples = load_mpii(args.data)
-    result = evaluate(_engine(args), samples, args.protocol)
+    engine = _checkpoint_engine(args.weights, args.flip) if args.weights else _engine(args)
+    args.model = engine.variant.name
+    result = evaluate(engine, samples, args.protocol)
     if args.json:
         print(json.dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
         return 0
@@ -165,6 +183,25 @@ def cmd_video(args: argparse.Namespace) -> int:
         if r.status == "failed":
             print(f"  failed: {r.source}: {r.reason}", file=sys.stderr)
     return 1 if counts["failed"] else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from poseapp.training.trainer import TrainOptions, lr_range_test, train
+
+    options = TrainOptions(variant=args.variant.upper(), data=args.data, out=args.out, epochs=args.epochs,
+                           steps_per_epoch=args.steps_per_epoch, batch=args.batch, lr_low=args.lr_low,
+                           lr_high=args.lr_high, cycle_epochs=args.cycle_epochs, init=args.init,
+                           val_fraction=args.val_fraction, seed=args.seed, device=args.device)
+    say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    if args.lr_range_test:
+        best, curve = lr_range_test(options, say=say)
+        for rate, loss in curve:
+            print(f"lr {rate:.2e}  loss {loss:.5f}")
+        print(f"highest stable learning rate: {best:.2e} (use it as --lr-high)")
+        return 0
+    record = train(options, say)
+    print(json.dumps({"out": args.out, "epochs": record["epoch"], "best": record["best"]}, indent=2))
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -240,11 +277,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
     sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")
     model_opts(sp)
+    sp.add_argument("--weights", help="a trained checkpoint (RUN/best.safetensors) instead of --model")
     sp.add_argument("--protocol", choices=PROTOCOLS, default="crop",
                     help="crop: the annotated person's box (the paper's); auto: the app's own person search; "
                          "full: upstream's whole frame")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
+    sp = sub.add_parser("train", help="train a variant on MPII (the paper's procedure)")
+    sp.add_argument("--variant", default="RT", help="variant: " + ", ".join(VARIANTS))
+    sp.add_argument("--data", required=True, help="MPII folder: JSON annotations or the official .mat, images")
+    sp.add_argument("--out", required=True, help="run folder (resumes when it holds a run)")
+    sp.add_argument("--epochs", type=int, default=200)
+    sp.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training samples")
+    sp.add_argument("--batch", type=int, default=16)
+    sp.add_argument("--lr-low", type=float, default=1e-4)
+    sp.add_argument("--lr-high", type=float, default=1e-2, help="the cycle's peak: run --lr-range-test first")
+    sp.add_argument("--cycle-epochs", type=int, default=10)
+    sp.add_argument("--init", choices=("scratch", "pretrained", "official"), default="pretrained",
+                    help="pretrained: ImageNet backbones through timm; official: fine-tune our converted weights")
+    sp.add_argument("--val-fraction", type=float, default=0.1)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--device", default="cpu", help="cpu or cuda (mixed precision)")
+    sp.add_argument("--lr-range-test", action="store_true", help="find the highest stable learning rate and stop")
+    sp.set_defaults(func=cmd_train)
+
     sp = sub.add_parser("bench", help="latency and throughput against upstream's TFLite runtime and MediaPipe")
     sp.add_argument("--models", nargs="+", default=["RT", "I", "II"], help="variants (default: RT I II)")
     sp.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every runtime")

@@ -132,13 +132,19 @@ def upstream_file(entry: UpstreamFile, progress: Progress | None = None) -> Path
 
 def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
     """The variant's weights as numpy arrays keyed like our module's state dict."""
+    return load_state_file(ensure_weights(variant, progress))
+
+
+def load_state_file(path: Path) -> dict[str, np.ndarray]:
+    """A safetensors file as numpy arrays; PoseappError when it is missing or damaged."""
     from safetensors.numpy import load_file
 
-    path = ensure_weights(variant, progress)
+    if not Path(path).is_file():
+        raise PoseappError(f"no such weights file: {path}")
     try:
         return load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise PoseappError(f"cached weights {path} are unreadable ({exc}); delete the file to re-fetch") from exc
+        raise PoseappError(f"weights {path} are unreadable ({exc}); a cached file can be deleted to re-fetch") from exc
 
 
 def weights_identity(variant: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Training EfficientPose on MPII: data and augmentation, targets, schedules, the training loop."""
