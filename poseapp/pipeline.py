@@ -27,6 +27,7 @@ from poseapp.io.records import SCHEMA_VERSION, RecordWriter
 from poseapp.io.video import Frame, partial_path
 from poseapp.pose import Pose
 from poseapp.smoothing import OneEuro
+from poseapp.weights.download import Progress
 
 T = TypeVar("T")
 
@@ -117,17 +118,18 @@ class LiveResult:
     extra: dict = field(default_factory=dict)
 
 
-def default_engine_factory(settings: LiveSettings):
+def default_engine_factory(settings: LiveSettings, progress: Progress | None = None):
+    """The live engine: ONNX Runtime's busy-waiting off, as other threads share the CPU."""
     from poseapp.inference.engine import Engine
 
-    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False)
+    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False, progress=progress)
 
 
 class LiveAnalyser:
     """One frame in, pose + smoothing + angles out; owns the engine and the tracking state."""
 
-    def __init__(self, settings: LiveSettings, engine_factory: Callable[[LiveSettings], object] | None = None
-                 ) -> None:
+    def __init__(self, settings: LiveSettings,
+                 engine_factory: Callable[[LiveSettings, Progress | None], object] | None = None) -> None:
         self.factory = engine_factory or default_engine_factory
         self.settings = settings
         self.engine = None
@@ -144,9 +146,9 @@ class LiveAnalyser:
             self._new_localiser()
         return reload
 
-    def load(self) -> None:
-        """Build the engine for the current settings (slow: may convert or export weights)."""
-        self.engine = self.factory(self.settings)
+    def load(self, progress: Progress | None = None) -> None:
+        """Build the engine for the current settings (slow: may download, convert or export weights)."""
+        self.engine = self.factory(self.settings, progress)
         self._new_localiser()
 
     def _new_localiser(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QSlider,
     QSplitter,
     QToolBar,
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.worker.loaded.connect(self._loaded)
         self.worker.failed.connect(self._failed)
         self.worker.recorded.connect(lambda p: self.message(f"recording saved: {p}"))
+        self.worker.download.connect(self._download_progress)
+        self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
         self.panel.view_changed.connect(self._view_changed)
         self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked())
@@ -217,6 +220,25 @@ class MainWindow(QMainWindow):
     def _loaded(self, model: str, device: str) -> None:
         self.status_model.setText(f"{model} on {device}")
         self.message(f"{model} ready on {device}")
+
+    @Slot(str, int, int)
+    def _download_progress(self, model: str, done: int, total: int) -> None:
+        """A progress dialog with Cancel while a model's weights download; gone when it ends."""
+        if done < 0:
+            if self.download_dialog is not None:
+                self.download_dialog.canceled.disconnect()  # closing emits canceled: not a user's cancel
+                self.download_dialog.close()
+                self.download_dialog = None
+            return
+        if self.download_dialog is None:
+            self.download_dialog = QProgressDialog(f"Downloading the {model} weights…", "Cancel", 0, 100, self)
+            self.download_dialog.setWindowTitle("Model weights")
+            self.download_dialog.setMinimumDuration(0)
+            self.download_dialog.canceled.connect(self.worker.cancel_download)
+        self.download_dialog.setMaximum(100 if total > 0 else 0)
+        if total > 0:
+            self.download_dialog.setValue(min(100, int(100 * done / total)))
+        self.download_dialog.setLabelText(f"Downloading the {model} weights… {done / 1e6:.1f} MB")
 
     @Slot(str)
     def _failed(self, text: str) -> None:

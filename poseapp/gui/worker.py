@@ -22,6 +22,7 @@ class InferenceWorker(QThread):
     loaded = Signal(str, str)  # model, device
     failed = Signal(str)  # a message; the worker goes on with what it had
     recorded = Signal(str)  # path of a finished recording
+    download = Signal(str, int, int)  # model, bytes done, bytes in all (0: unknown)
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
                  ready: threading.Event | None = None, parent=None) -> None:
@@ -35,12 +36,17 @@ class InferenceWorker(QThread):
         self._pending: LiveSettings | None = settings
         self._reset = False
         self._stop = False
+        self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
         self._record_request: tuple[str, Path | None] | None = None
 
     def apply(self, settings: LiveSettings) -> None:
         with self._lock:
             self._pending = settings
+
+    def cancel_download(self) -> None:
+        """Stop a weights download in progress; the previous model keeps running."""
+        self._cancel.set()
 
     def reset_tracking(self) -> None:
         with self._lock:
@@ -71,8 +77,13 @@ class InferenceWorker(QThread):
             return
         self.loading.emit(f"loading {settings.model} on {settings.device}…")
         self.ready.clear()
+
+        def progress(done: int, total: int | None) -> bool:
+            self.download.emit(settings.model, done, total or 0)
+            return not self._cancel.is_set()
+
         try:
-            self.analyser.load()
+            self.analyser.load(progress)
         except Exception as exc:  # a model that cannot load must not end the thread: keep the old one
             self.analyser.settings, self.analyser.engine, self.analyser.localiser = old
             self.failed.emit(str(exc) if isinstance(exc, PoseappError) else f"cannot load {settings.model}: {exc!r}")
@@ -80,6 +91,8 @@ class InferenceWorker(QThread):
         finally:
             if self.analyser.engine is not None:
                 self.ready.set()
+            self._cancel.clear()
+            self.download.emit(settings.model, -1, -1)  # over, whichever way it went
         self.loaded.emit(self.analyser.engine.variant.name, self.analyser.engine.backend.device)
 
     def _finish_recording(self) -> None:

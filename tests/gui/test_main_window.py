@@ -112,7 +112,7 @@ class SlowEngine:
 
 
 def test_slow_model_drops_frames_not_falls_behind(qtbot, window, pan_zoom_clip):
-    w = window(stored={"roi": "full", "smooth": "none"}, engine_factory=lambda settings: SlowEngine())
+    w = window(stored={"roi": "full", "smooth": "none"}, engine_factory=lambda settings, progress=None: SlowEngine())
     w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 1)
     start, captured = time.perf_counter(), w.capture.captured
@@ -138,3 +138,29 @@ def test_latest_slot_keeps_only_the_newest():
     for i in range(5):
         slot.put(i)
     assert slot.get(0) == 4 and slot.dropped == 4 and slot.get(0.01) is None
+
+
+def test_missing_weights_download_with_progress_and_cancel(qtbot, window, tmp_path, monkeypatch):
+    """A variant not in the cache downloads (here from a file:// base, through the real URL code)
+    with a progress dialog; a cancelled download leaves the previous model running."""
+    w = window()
+    w.open(UPSTREAM / "MPII.jpg")
+    wait_for_results(qtbot, w, 1)
+    monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", UPSTREAM.as_uri())
+    seen = []
+    w.worker.download.connect(lambda m, done, total: seen.append((m, done, total)))
+    w.worker.cancel_download()  # Cancel pressed as the download starts (a local one is too fast to catch)
+    w.panel.model.setCurrentIndex(w.panel.model.findData("I_LITE"))
+    qtbot.waitUntil(lambda: "cancelled" in w.statusBar().currentMessage(), timeout=120_000)
+    assert w.worker.analyser.engine.variant.name == "RT" and "Still running RT" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: w.download_dialog is None, timeout=10_000)
+    assert seen[-1][1:] == (-1, -1)
+    seen.clear()
+    w.panel.model.setCurrentIndex(w.panel.model.findData("RT"))
+    w.panel.model.setCurrentIndex(w.panel.model.findData("I_LITE"))
+    failures = []
+    w.worker.failed.connect(failures.append)
+    qtbot.waitUntil(lambda: w.worker.analyser.engine.variant.name == "I_LITE" or bool(failures), timeout=300_000)
+    assert not failures
+    assert any(total > 0 and done == total for _, done, total in seen)
