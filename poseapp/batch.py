@@ -25,8 +25,9 @@ import numpy as np
 from poseapp import __version__
 from poseapp.angles import ANGLE_NAMES, compute_angles
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
-from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter, partial_path
+from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.smoothing import METHODS, mask_low_scores, smooth_trajectory
 
 ENGINES = ("local", "ray")
@@ -143,12 +144,6 @@ def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
         yield chunk
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = partial_path(path)
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
-
-
 def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions
                         ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     """(T, 16, 2) smoothed coordinates (None without smoothing) and the angles the CSV records."""
@@ -221,7 +216,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             writer = None
         rom = range_of_motion(angles)
         outputs = [paths[k].name for k in ("csv", "png", "video", "json") if k != "video" or options.annotate]
-        _write_json(paths["json"], _metadata(source, info, engine, options, len(t), elapsed, passes, tracked,
+        write_json(paths["json"], _metadata(source, info, engine, options, len(t), elapsed, passes, tracked,
                                              sum(found), rom, outputs))
         return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom)
     except PoseappError as exc:

@@ -11,7 +11,6 @@ asserted here: the JSON is the record, ratios are the targets.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -185,15 +184,6 @@ def run_bench(variants: list[str], threads: int, runs: int, image: Path,
     report["mediapipe"] = bench_mediapipe(frame, runs)
     report["peak_rss_mb"] = peak_rss_mb()
     return report
-
-
-def write_json(report: dict, path: Path) -> None:
-    """Write the report through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(path)
 
 
 def format_table(report: dict) -> str:

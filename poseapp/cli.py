@@ -218,7 +218,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report = bench.run_bench([m.upper() for m in args.models], args.threads, args.runs, image, backends,
                              progress=lambda msg: print(msg, file=sys.stderr))
     if args.json:
-        bench.write_json(report, Path(args.json))
+        from poseapp.io.atomic import write_json
+
+        write_json(Path(args.json), report)
     print(bench.format_table(report))
     return 0
 

@@ -10,7 +10,6 @@ two frames when asked. ``LiveRecorder`` writes the same CSV and JSON as ``poseap
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -23,8 +22,9 @@ import numpy as np
 
 from poseapp import __version__
 from poseapp.angles import ANGLE_NAMES, compute_angles
+from poseapp.io.atomic import write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
-from poseapp.io.video import Frame, partial_path
+from poseapp.io.video import Frame
 from poseapp.pose import Pose
 from poseapp.smoothing import OneEuro
 from poseapp.weights.download import Progress
@@ -207,8 +207,5 @@ class LiveRecorder:
         meta = {"poseapp": __version__, "csv_schema": SCHEMA_VERSION, "created": self.started.isoformat(
             timespec="seconds"), "source": self.source, "frames": self.writer.rows, "models": sorted(self.models),
             "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True}
-        json_path = self.path.with_suffix(".json")
-        tmp = partial_path(json_path)
-        tmp.write_text(json.dumps(meta, indent=2))
-        tmp.replace(json_path)
+        write_json(self.path.with_suffix(".json"), meta)
         return self.path

@@ -31,6 +31,7 @@ class CaptureThread(QThread):
         self._seek: int | None = None
         self._stop = False
         self._clock: tuple[float, float] | None = None  # (wall time, frame time) where pacing restarts
+        self._last_position = 0.0
 
     def open(self, source: Source) -> None:
         """Switch to ``source`` (the old one is closed in this thread's next turn)."""
@@ -92,7 +93,10 @@ class CaptureThread(QThread):
             self.slot.put((frame, time.perf_counter()))
             self.captured += 1
             self.rate.tick()
-            self.position.emit(frame.index)
+            now = time.perf_counter()
+            if now - self._last_position > 0.2:  # the seek bar needs 5 updates a second, not 30
+                self._last_position = now
+                self.position.emit(frame.index)
 
     def _pace(self, source: Source, frame_time: float) -> None:
         """Files play at their own speed: wait until this frame's time has come."""

@@ -26,7 +26,7 @@ import numpy as np
 
 from poseapp.angles import ANGLE_NAMES
 from poseapp.errors import PoseappError
-from poseapp.io.video import partial_path
+from poseapp.io.atomic import partial_path
 from poseapp.joints import JOINTS
 
 SCHEMA_VERSION = 1

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import partial_path
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
 
@@ -153,11 +154,6 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def partial_path(path: Path) -> Path:
-    """Where a file is written before it is complete: hidden, same folder, same suffix."""
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
 
 
 class VideoWriter:

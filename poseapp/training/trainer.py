@@ -22,6 +22,7 @@ import numpy as np
 
 from poseapp.errors import PoseappError
 from poseapp.inference.preprocess import normalise
+from poseapp.io.atomic import write_json
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import Sample, load_mpii
 from poseapp.model.variants import get_variant
@@ -192,12 +193,6 @@ def validate(model, variant: str, samples: list[Sample]) -> dict[str, float]:
     return {"pckh@0.5": result.overall["0.5"], "pckh@0.1": result.overall["0.1"]}
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
-
-
 def train(options: TrainOptions, say: Callable[[str], None] = print) -> dict:
     """Train (or resume) into ``options.out``; returns the run record (as in run.json)."""
     import torch
@@ -269,7 +264,7 @@ def train(options: TrainOptions, say: Callable[[str], None] = print) -> dict:
         if record["best"] is None or metrics["pckh@0.5"] >= record["best"]["pckh@0.5"]:
             record["best"] = row
             save_state(out / "best.safetensors", state, meta)
-        _write_json(run_file, record)
+        write_json(run_file, record)
         _write_log(out / "log.csv", record["history"])
         say(f"epoch {epoch + 1}/{options.epochs}: loss {row['loss']:.5f}, PCKh@0.5 {metrics['pckh@0.5']:.1f}, "
             f"@0.1 {metrics['pckh@0.1']:.1f}, {row['seconds']:.0f} s")

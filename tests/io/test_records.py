@@ -7,8 +7,8 @@ import pytest
 
 from poseapp.angles import ANGLE_NAMES
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import partial_path
 from poseapp.io.records import RecordWriter, columns, read_records
-from poseapp.io.video import partial_path
 
 
 def test_columns_follow_the_schema():

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from poseapp.errors import PoseappError
-from poseapp.io.video import VideoReader, VideoWriter, partial_path
+from poseapp.io.atomic import partial_path
+from poseapp.io.video import VideoReader, VideoWriter
 from tests.conftest import SHARED
 
 DEMO = SHARED / "data" / "mmpose-samples" / "demo.mp4"
