@@ -204,6 +204,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selftest(args: argparse.Namespace) -> int:
+    """A packaged app's smoke test: RT on the CPU engine on one real image, keypoints printed."""
+    import importlib.util
+
+    from poseapp.inference.engine import Engine
+    from poseapp.inference.roi import make_localiser
+    from poseapp.io.images import read_rgb
+
+    engine = Engine("RT", device="cpu", backend="onnx")
+    pose = make_localiser("auto", engine).locate(engine, read_rgb(args.image))
+    window = None
+    if args.gui:  # the window opens and closes (its threads start and stop), offscreen when headless
+        from PySide6.QtWidgets import QApplication
+
+        from poseapp.gui.main_window import MainWindow
+
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        win = MainWindow()
+        win.show()
+        app.processEvents()
+        window = win.windowTitle()
+        win.close()
+    print(json.dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
+                      "torch_importable": importlib.util.find_spec("torch") is not None, "window": window,
+                      "found": pose.found, "score": round(pose.score, 4), "keypoints": pose.as_dict()}))
+    return 0 if pose.found else 1
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from poseapp import bench
 
@@ -302,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--device", default="cpu", help="cpu or cuda (mixed precision)")
     sp.add_argument("--lr-range-test", action="store_true", help="find the highest stable learning rate and stop")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("selftest", help="run RT on one image with the CPU engine (checks a packaged app)")
+    sp.add_argument("image")
+    sp.add_argument("--gui", action="store_true", help="also open and close the main window")
+    sp.set_defaults(func=cmd_selftest)
 
     sp = sub.add_parser("bench", help="latency and throughput against upstream's TFLite runtime and MediaPipe")
     sp.add_argument("--models", nargs="+", default=["RT", "I", "II"], help="variants (default: RT I II)")

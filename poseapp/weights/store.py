@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def cached_path(variant: str) -> Path:
 
 def onnx_dir() -> Path:
     return cache_dir() / "onnx"
+
+
+def bundled_dir() -> Path | None:
+    """Exported graphs shipped inside a packaged app (read-only; PyInstaller's folder, or
+    ``POSEAPP_BUNDLED``); None when running from source."""
+    env = os.environ.get("POSEAPP_BUNDLED")
+    if env:
+        return Path(env)
+    base = getattr(sys, "_MEIPASS", None)
+    return Path(base) / "bundled" if base else None
 
 
 def weights_source() -> str:
@@ -207,9 +218,10 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
         if path.exists():
             return path
     else:
-        found = sorted(onnx_dir().glob(_graph_path(name, "*").name), key=lambda p: p.stat().st_mtime)
-        if found:
-            return found[-1]
+        for folder in (onnx_dir(), bundled_dir()):
+            found = sorted(folder.glob(_graph_path(name, "*").name), key=lambda p: p.stat().st_mtime) if folder else []
+            if found:
+                return found[-1]
     if not _torch_present():
         raise PoseappError(
             f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "

@@ -1,0 +1,81 @@
+"""Build the one-folder app: `python packaging/build.py [--flavour cpu|full] [--dist DIR]`.
+
+Stages what the bundle carries (RT's exported ONNX graph, taken from the cache or fetched, converted
+and exported here, never committed; upstream's Apache-2.0 licence text), runs PyInstaller on
+`packaging/poseapp.spec`, then prints the bundle's size and its cold start to a first pose
+(`poseapp selftest IMAGE --gui`: the window opens too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LICENCE = """The EfficientPose RT model bundled here is converted from the official EfficientPose
+weights (https://github.com/daniegr/EfficientPose), Copyright Daniel Groos et al.,
+licensed under the Apache License, Version 2.0: http://www.apache.org/licenses/LICENSE-2.0
+"""
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def stage_weights(stage: Path) -> Path:
+    """RT's ONNX graph (exported from verified upstream weights) and the licence, into ``stage``."""
+    from poseapp.weights.store import ensure_onnx, weights_identity
+
+    graph = ensure_onnx("RT")
+    stage.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(graph, stage / graph.name)
+    (stage / "LICENSE-EfficientPose.txt").write_text(LICENCE)
+    (stage / "weights.json").write_text(json.dumps({"RT": weights_identity("RT")}, indent=2))
+    return stage
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--flavour", choices=("cpu", "full"), default="cpu")
+    p.add_argument("--dist", default=str(ROOT / "dist"), help="where the app folder goes")
+    p.add_argument("--work", default=str(ROOT / "build"), help="PyInstaller's work folder")
+    p.add_argument("--image", help="a real image for the cold-start check (default: upstream's MPII.jpg)")
+    args = p.parse_args()
+    dist, work = Path(args.dist), Path(args.work)
+    stage = stage_weights(work / "stage")
+    env = {**os.environ, "POSEAPP_FLAVOUR": args.flavour, "POSEAPP_STAGE": str(stage)}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+                    "--distpath", str(dist), "--workpath", str(work / "pyinstaller"),
+                    str(ROOT / "packaging" / "poseapp.spec")], check=True, env=env)
+    built = time.perf_counter() - t0
+    app = dist / "poseapp"
+    exe = app / ("poseapp.exe" if os.name == "nt" else "poseapp")
+    report = {"flavour": args.flavour, "folder": str(app), "size_mb": round(folder_size(app) / 2**20, 1),
+              "build_s": round(built, 1)}
+    image = args.image
+    if image is None:
+        from poseapp.weights.store import weights_source
+
+        image = str(Path(weights_source()) / "MPII.jpg")
+    if Path(image).exists():
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("POSEAPP_")}
+        clean["POSEAPP_CACHE"] = str(work / "empty-cache")  # a first start: nothing cached
+        if not (clean.get("DISPLAY") or clean.get("WAYLAND_DISPLAY")):
+            clean["QT_QPA_PLATFORM"] = "offscreen"
+        t0 = time.perf_counter()
+        run = subprocess.run([str(exe), "selftest", image, "--gui"], capture_output=True, text=True, env=clean)
+        report["cold_start_to_first_pose_s"] = round(time.perf_counter() - t0, 2)
+        report["selftest_exit"] = run.returncode
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Build the `cpu` one-folder app with PyInstaller and run what it built: `--version`, and `selftest`
+on a real image with the bundled RT graph, torch unavailable inside the bundle."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import MPII_DIR, ROOT
+
+
+@pytest.mark.slow
+def test_cpu_bundle_builds_and_runs(tmp_path):
+    pytest.importorskip("PyInstaller")
+    build = subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py"), "--dist", str(tmp_path / "dist"),
+                            "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=1500)
+    assert build.returncode == 0, build.stderr[-3000:]
+    report = json.loads(build.stdout[build.stdout.index("{"):])
+    assert report["size_mb"] < 500, report
+    exe = tmp_path / "dist" / "poseapp" / ("poseapp.exe" if os.name == "nt" else "poseapp")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSEAPP_")}
+    env["POSEAPP_CACHE"] = str(tmp_path / "user-cache")  # a first start on a clinician's machine
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith("poseapp ")
+    image = sorted(MPII_DIR.glob("*.jpg"))[0]
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    run = subprocess.run([str(exe), "selftest", str(image), "--gui"], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["found"] and len(result["keypoints"]) == 16 and result["backend"] == "onnx"
+    assert result["torch_importable"] is False and result["window"] == "poseapp"
