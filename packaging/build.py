@@ -40,6 +40,16 @@ def stage_weights(stage: Path) -> Path:
     return stage
 
 
+def stamp(stage: Path, flavour: str) -> None:
+    """build.json: what the About box shows (version, date, flavour)."""
+    from datetime import date
+
+    from poseapp import __version__
+
+    (stage / "build.json").write_text(json.dumps({"version": __version__, "built": date.today().isoformat(),
+                                                  "flavour": flavour}))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--flavour", choices=("cpu", "full"), default="cpu")
@@ -49,6 +59,7 @@ def main() -> int:
     args = p.parse_args()
     dist, work = Path(args.dist), Path(args.work)
     stage = stage_weights(work / "stage")
+    stamp(stage, args.flavour)
     env = {**os.environ, "POSEAPP_FLAVOUR": args.flavour, "POSEAPP_STAGE": str(stage)}
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",

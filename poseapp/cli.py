@@ -214,7 +214,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
     engine = Engine("RT", device="cpu", backend="onnx")
     pose = make_localiser("auto", engine).locate(engine, read_rgb(args.image))
-    window = None
+    window = about = None
     if args.gui:  # the window opens and closes (its threads start and stop), offscreen when headless
         from PySide6.QtWidgets import QApplication
 
@@ -224,10 +224,14 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         win = MainWindow()
         win.show()
         app.processEvents()
+        from poseapp.gui.about import about_text
+
         window = win.windowTitle()
+        about = about_text()
         win.close()
     print(json.dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
                       "torch_importable": importlib.util.find_spec("torch") is not None, "window": window,
+                      "about": about,
                       "found": pose.found, "score": round(pose.score, 4), "keypoints": pose.as_dict()}))
     return 0 if pose.found else 1
 

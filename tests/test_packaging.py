@@ -34,3 +34,4 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["found"] and len(result["keypoints"]) == 16 and result["backend"] == "onnx"
     assert result["torch_importable"] is False and result["window"] == "poseapp"
+    assert "(cpu flavour)" in result["about"]  # the build date and flavour reach the About box

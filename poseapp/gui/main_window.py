@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from poseapp.errors import PoseappError
+from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
 from poseapp.gui.settings_panel import SettingsPanel
@@ -48,6 +50,8 @@ class MainWindow(QMainWindow):
     def __init__(self, store: QSettings | None = None, engine_factory=None, output_dir: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("poseapp")
+        if icon_path() is not None:
+            self.setWindowIcon(QIcon(str(icon_path())))
         self.resize(1280, 760)
         self.setAcceptDrops(True)
         self.store = store or QSettings("poseapp", "poseapp")
@@ -117,6 +121,8 @@ class MainWindow(QMainWindow):
         self.record_action = bar.addAction("Record", self.toggle_record)
         self.record_action.setCheckable(True)
         bar.addAction("Snapshot", self.snapshot)
+        bar.addSeparator()
+        bar.addAction("About", lambda: show_about(self))
 
     def _build_status(self) -> None:
         self.status_rates = QLabel()

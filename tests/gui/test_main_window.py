@@ -164,3 +164,10 @@ def test_missing_weights_download_with_progress_and_cancel(qtbot, window, tmp_pa
     qtbot.waitUntil(lambda: w.worker.analyser.engine.variant.name == "I_LITE" or bool(failures), timeout=300_000)
     assert not failures
     assert any(total > 0 and done == total for _, done, total in seen)
+
+
+def test_about_and_icon_from_source():
+    from poseapp.gui.about import about_text, icon_path
+
+    assert icon_path() is not None and icon_path().name == "icon.png"
+    assert "running from source" in about_text() and "Apache" in about_text()
