@@ -83,7 +83,12 @@ def compute_angles(keypoints: np.ndarray, threshold: float = 0.0,
                    names: tuple[str, ...] = ANGLE_NAMES) -> dict[str, np.ndarray]:
     """Angles for (..., 16, 3) keypoints (x, y, score); one array of shape (...) per angle name."""
     kp = np.asarray(keypoints, dtype=np.float64)
-    xy = np.where((kp[..., 2:3] >= threshold) & np.isfinite(kp[..., :2]), kp[..., :2], np.nan)
+    return angles_from_xy(np.where(kp[..., 2:3] >= threshold, kp[..., :2], np.nan), names)
+
+
+def angles_from_xy(xy: np.ndarray, names: tuple[str, ...] = ANGLE_NAMES) -> dict[str, np.ndarray]:
+    """Angles for (..., 16, 2) coordinates where NaN marks a missing joint (smoothed tracks, say)."""
+    xy = np.asarray(xy, dtype=np.float64)
     out = {}
     for angle in ANGLES:
         if angle.name not in names:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, compute_angles
+from poseapp.angles import ANGLE_NAMES, angles_from_xy, compute_angles
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
@@ -151,8 +151,7 @@ def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: Video
         return None, compute_angles(keypoints, options.threshold)
     xy = smooth_trajectory(mask_low_scores(keypoints, options.threshold), times, options.smooth,
                            options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta)
-    scored = np.concatenate([xy, np.isfinite(xy[..., :1]).astype(np.float64)], axis=-1)
-    return xy, compute_angles(scored, 0.5)
+    return xy, angles_from_xy(xy)
 
 
 def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions,
@@ -205,7 +204,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         smoothed, angles = smoothed_and_angles(kp, t, options)
         with RecordWriter(paths["csv"], smoothed is not None) as rows:
             for i in range(len(t)):
-                rows.write(i, float(t[i]), found[i], np.array(keypoints[i]),
+                rows.write(i, float(t[i]), found[i], keypoints[i],
                            None if smoothed is None else smoothed[i], {k: float(v[i]) for k, v in angles.items()})
         from poseapp.io.images import write_image
         from poseapp.plot import angle_chart
@@ -235,8 +234,8 @@ def _remove_outputs(paths: dict[str, Path]) -> None:
     """A video that did not complete leaves none of its files, partial or finished in this run."""
     for p in paths.values():
         partial_path(p).unlink(missing_ok=True)
-    for key in ("csv", "png", "video"):
-        if not paths["json"].exists():
+    if not paths["json"].exists():  # results of an earlier complete run stay
+        for key in ("csv", "png", "video"):
             paths[key].unlink(missing_ok=True)
 
 

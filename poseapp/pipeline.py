@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -21,7 +22,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, compute_angles
+from poseapp.angles import ANGLE_NAMES, angles_from_xy
 from poseapp.io.atomic import write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
 from poseapp.io.video import Frame
@@ -39,7 +40,6 @@ class LatestSlot(Generic[T]):
         self._item: T | None = None
         self._cond = threading.Condition()
         self._closed = False
-        self.put_count = 0
         self.dropped = 0
 
     def put(self, item: T) -> None:
@@ -47,7 +47,6 @@ class LatestSlot(Generic[T]):
             if self._item is not None:
                 self.dropped += 1
             self._item = item
-            self.put_count += 1
             self._cond.notify()
 
     def get(self, timeout: float | None = None) -> T | None:
@@ -69,15 +68,15 @@ class RateMeter:
 
     def __init__(self, window: float = 2.0) -> None:
         self.window = window
-        self._times: list[float] = []
+        self._times: deque[float] = deque()
         self._lock = threading.Lock()
 
     def tick(self, now: float | None = None) -> None:
         now = time.perf_counter() if now is None else now
         with self._lock:
             self._times.append(now)
-            while self._times and self._times[0] < now - self.window:
-                self._times.pop(0)
+            while self._times[0] < now - self.window:
+                self._times.popleft()
 
     def rate(self, now: float | None = None) -> float:
         now = time.perf_counter() if now is None else now
@@ -113,9 +112,7 @@ class LiveResult:
     angles: dict[str, float]
     model: str
     device: str
-    infer_ms: float
     captured_at: float  # time.perf_counter() when the frame was captured
-    extra: dict = field(default_factory=dict)
 
 
 def default_engine_factory(settings: LiveSettings, progress: Progress | None = None):
@@ -165,18 +162,14 @@ class LiveAnalyser:
     def analyse(self, frame: Frame, captured_at: float) -> LiveResult:
         if self.engine is None:
             self.load()
-        t0 = time.perf_counter()
         pose = self.localiser.locate(self.engine, frame.rgb)
         pose.time_s = frame.time_s
-        ms = 1000 * (time.perf_counter() - t0)
-        s = self.settings
         kp = pose.keypoints.astype(np.float64)
-        xy = np.where((kp[:, 2:3] >= s.threshold) & pose.found, kp[:, :2], np.nan)
-        smoothed = self.euro(frame.time_s, xy) if s.smooth == "oneeuro" else None
-        basis = np.concatenate([smoothed, np.isfinite(smoothed[:, :1])], 1) if smoothed is not None else kp
-        angles = compute_angles(basis, 0.5 if smoothed is not None else s.threshold) if pose.found else {}
+        xy = np.where((kp[:, 2:3] >= self.settings.threshold) & pose.found, kp[:, :2], np.nan)
+        smoothed = self.euro(frame.time_s, xy) if self.settings.smooth == "oneeuro" else None
+        angles = angles_from_xy(xy if smoothed is None else smoothed)
         return LiveResult(frame, pose, smoothed, {k: float(v) for k, v in angles.items()},
-                          self.engine.variant.name, self.engine.backend.device, ms, captured_at)
+                          self.engine.variant.name, self.engine.backend.device, captured_at)
 
 
 class LiveRecorder:

@@ -121,6 +121,10 @@ class SettingsPanel(QWidget):
             self.model.setItemText(i, f"{name} ({get_variant(name).resolution} px{measured})")
 
     def record_rate(self, model: str, fps: float) -> None:
+        """Remember ``model``'s inference rate here; labels change only when the rounded rate does."""
+        stored = self.store.value(f"fps/{model}")
+        if stored is not None and round(float(stored)) == round(fps):
+            return
         self.store.setValue(f"fps/{model}", round(fps, 1))
         self.refresh_rates()
 

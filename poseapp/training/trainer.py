@@ -94,8 +94,7 @@ def load_imagenet_backbones(model) -> None:
         part = getattr(model, attr)
         if part is None:
             continue
-        net = timm.create_model(timm_id, pretrained=True)
-        ref = {k: v for k, v in net.state_dict().items()}
+        ref = timm.create_model(timm_id, pretrained=True).state_dict()
         mine = part.state_dict()
         names = {"0": "conv_stem", "1": "bn1"}
         mapped = {}
