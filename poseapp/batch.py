@@ -42,6 +42,7 @@ class VideoOptions:
     backend: str = "auto"
     roi: str = "track"
     flip: bool = False
+    scales: tuple[float, ...] = (1.0,)
     smooth: str = "none"
     threshold: float = 0.3  # joints scoring under it are missing for smoothing and angles
     max_gap: int = 10  # frames; longer gaps stay missing
@@ -55,9 +56,9 @@ class VideoOptions:
 
     def check(self) -> None:
         from poseapp.inference.roi import MODES
-        from poseapp.model.variants import get_variant
+        from poseapp.weights.store import resolve
 
-        get_variant(self.model)
+        resolve(self.model)
         if self.roi not in MODES:
             raise PoseappError(f"unknown --roi {self.roi!r}; choose from {', '.join(MODES)}")
         if self.smooth not in METHODS:
@@ -112,10 +113,10 @@ def engine_for(options: VideoOptions):
     """One engine per process and model settings: workers load their model once, not per video."""
     from poseapp.inference.engine import Engine
 
-    key = (options.model.upper(), options.device, options.backend, options.flip, options.threads)
+    key = (options.model.upper(), options.device, options.backend, options.flip, options.scales, options.threads)
     if key not in _ENGINE_CACHE:
         _ENGINE_CACHE[key] = Engine(options.model, device=options.device, backend=options.backend,
-                                    flip=options.flip, threads=options.threads)
+                                    flip=options.flip, threads=options.threads, scales=options.scales)
     return _ENGINE_CACHE[key]
 
 
@@ -188,7 +189,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                 times.append(frame.time_s)
                 keypoints.append(pose.keypoints)
                 found.append(pose.found)
-                passes += pose.extra.get("forward_passes", 1 + engine.flip)
+                passes += pose.extra.get("forward_passes", engine.passes)
                 tracked += bool(pose.extra.get("tracked"))
                 if writer is not None:
                     writer.write(draw_pose(frame.rgb, pose, options.threshold))
@@ -250,7 +251,8 @@ def _metadata(source: Path, info, engine, options: VideoOptions, frames: int, el
                    "height": info.height, "fps": info.fps, "declared_frames": info.declared_frames,
                    "rotation": info.rotation, "codec": info.codec},
         "frames": frames, "duration_s": frames / info.fps if info.fps else None,
-        "model": engine.variant.name, "input_size": engine.size, "weights": weights_identity(engine.variant.name),
+        "model": engine.model, "variant": engine.variant.name, "input_size": engine.size,
+        "weights": weights_identity(engine.model),
         "device": engine.backend.device, "backend": engine.backend.name,
         "options": dataclasses.asdict(options),
         "processing": {"seconds": round(elapsed, 3), "fps": round(frames / elapsed, 2) if elapsed else None,

@@ -24,7 +24,7 @@ def _engine(args: argparse.Namespace):
     from poseapp.weights.download import text_progress
 
     return Engine(args.model, device=args.device, backend=args.backend, flip=args.flip, threads=args.threads,
-                  progress=text_progress(f"EfficientPose{args.model}"))
+                  progress=text_progress(f"EfficientPose{args.model}"), scales=tuple(args.scales))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -47,6 +47,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
     if args.action == "list":
         for name in VARIANTS:
             print(f"{name:9} {store.status(name):22} {store.cached_path(name)}")
+        for name, variant in store.trained_models().items():
+            print(f"{name:9} {'trained ' + variant:22} {store.cached_path(name)}")
     elif args.action == "fetch":
         if not args.target:
             raise PoseappError("weights fetch needs a variant, e.g. `poseapp weights fetch RT`")
@@ -56,8 +58,13 @@ def cmd_weights(args: argparse.Namespace) -> int:
         print(store.ensure_weights(name, text_progress(f"EfficientPose{name}")))
     else:
         if not args.target:
-            raise PoseappError("weights import needs a folder")
-        done = store.import_folder(Path(args.target))
+            raise PoseappError("weights import needs a folder of upstream files, or a trained checkpoint")
+        target = Path(args.target)
+        if target.is_file() or (target / "best.safetensors").is_file():
+            name = store.import_checkpoint(target, args.name)
+            print(f"imported trained model {name} ({store.resolve(name)[1].name}); use it as --model {name}")
+            return 0
+        done = store.import_folder(target)
         if not done:
             raise PoseappError(f"{args.target} holds no upstream model file named as in weights/manifest.json")
         print("imported: " + ", ".join(done))
@@ -84,7 +91,7 @@ def cmd_image(args: argparse.Namespace) -> int:
         pose = localiser.locate(engine, rgb)
         box = {k: round(float(v), 1) for k, v in vars(pose.box).items()}
         if args.json:
-            print(json.dumps({"image": str(path), "model": engine.variant.name, "roi": args.roi,
+            print(json.dumps({"image": str(path), "model": engine.model, "roi": args.roi,
                               "found": pose.found, "score": round(pose.score, 4), "box": box,
                               "forward_passes": pose.extra.get("forward_passes"),
                               "keypoints": pose.as_dict() if pose.found else []}))
@@ -101,7 +108,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _checkpoint_engine(path: str, flip: bool):
+def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...]):
     """An engine on a trained checkpoint (safetensors with its variant in the metadata), torch on CPU."""
     from safetensors import safe_open
 
@@ -114,7 +121,7 @@ def _checkpoint_engine(path: str, flip: bool):
         variant = (f.metadata() or {}).get("variant")
     if not variant:
         raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
-    return Engine(variant, backend=TorchBackend(variant, state, "cpu", source=path), flip=flip)
+    return Engine(variant, backend=TorchBackend(variant, state, "cpu", source=path), flip=flip, scales=scales)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -122,8 +129,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.io.mpii import load_mpii
 
     samples = load_mpii(args.data)
-    engine = _checkpoint_engine(args.weights, args.flip) if args.weights else _engine(args)
-    args.model = engine.variant.name
+    engine = _checkpoint_engine(args.weights, args.flip, tuple(args.scales)) if args.weights else _engine(args)
+    args.model = engine.model
     result = evaluate(engine, samples, args.protocol)
     if args.json:
         print(json.dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
@@ -169,7 +176,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     if not sources:
         raise PoseappError("no video matches " + " ".join(args.inputs))
     options = VideoOptions(model=args.model, device=args.device, backend=args.backend, roi=args.roi,
-                           flip=args.flip, smooth=args.smooth, threshold=args.threshold, max_gap=args.max_gap,
+                           flip=args.flip, scales=tuple(args.scales), smooth=args.smooth, threshold=args.threshold,
+                           max_gap=args.max_gap,
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
                            threads=args.threads, overwrite=args.overwrite)
     bar = _VideoProgress(len(sources))
@@ -191,7 +199,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     options = TrainOptions(variant=args.variant.upper(), data=args.data, out=args.out, epochs=args.epochs,
                            steps_per_epoch=args.steps_per_epoch, batch=args.batch, lr_low=args.lr_low,
                            lr_high=args.lr_high, cycle_epochs=args.cycle_epochs, init=args.init,
-                           val_fraction=args.val_fraction, seed=args.seed, device=args.device)
+                           val_fraction=args.val_fraction, seed=args.seed, device=args.device,
+                           workers=args.workers, val_flip=args.val_flip, val_scales=tuple(args.val_scales))
     say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     if args.lr_range_test:
         best, curve = lr_range_test(options, say=say)
@@ -200,7 +209,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"highest stable learning rate: {best:.2e} (use it as --lr-high)")
         return 0
     record = train(options, say)
-    print(json.dumps({"out": args.out, "epochs": record["epoch"], "best": record["best"]}, indent=2))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, the first process speaks for the run
+        print(json.dumps({"out": args.out, "epochs": record["epoch"], "best": record["best"]}, indent=2))
     return 0
 
 
@@ -263,12 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     def model_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--model", default="RT", type=str.upper, help="variant: " + ", ".join(VARIANTS))
+        sp.add_argument("--model", default="RT",
+                        help="variant (" + ", ".join(VARIANTS) + ") or an imported trained model's name")
         sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
         sp.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="auto: ONNX Runtime on CPU, torch on a GPU")
         sp.add_argument("--threads", type=int, help="CPU threads for the model (default: the runtime's choice)")
         sp.add_argument("--flip", action="store_true", help="test-time flip: average with the mirror image")
+        sp.add_argument("--scales", type=float, nargs="+", default=[1.0], metavar="S",
+                        help="multi-scale testing: also run each crop at these relative sizes, e.g. 0.8 1.2")
 
     sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")
     sp.add_argument("--json", action="store_true")
@@ -276,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("weights", help="list, fetch or import upstream weights")
     sp.add_argument("action", choices=("list", "fetch", "import"))
-    sp.add_argument("target", nargs="?", help="variant (fetch) or folder (import)")
+    sp.add_argument("target", nargs="?",
+                    help="variant (fetch); folder of upstream files, or a trained run/checkpoint (import)")
+    sp.add_argument("--name", help="the model list's name for an imported trained checkpoint (default: run folder)")
     sp.set_defaults(func=cmd_weights)
 
     sp = sub.add_parser("image", help="pose in still images")
@@ -317,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "full: upstream's whole frame")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
-    sp = sub.add_parser("train", help="train a variant on MPII (the paper's procedure)")
+    sp = sub.add_parser("train", help="train a variant on MPII (the paper's procedure); several GPUs: "
+                                      "torchrun --nproc_per_node N -m poseapp train ...")
     sp.add_argument("--variant", default="RT", help="variant: " + ", ".join(VARIANTS))
     sp.add_argument("--data", required=True, help="MPII folder: JSON annotations or the official .mat, images")
     sp.add_argument("--out", required=True, help="run folder (resumes when it holds a run)")
@@ -329,7 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--cycle-epochs", type=int, default=10)
     sp.add_argument("--init", choices=("scratch", "pretrained", "official"), default="pretrained",
                     help="pretrained: ImageNet backbones through timm; official: fine-tune our converted weights")
-    sp.add_argument("--val-fraction", type=float, default=0.1)
+    sp.add_argument("--val-fraction", type=float, default=0.1,
+                    help="validation share by a seeded shuffle; *train*.json beside *val*.json are used as they are")
+    sp.add_argument("--workers", type=int, default=0, help="data-loader processes (per training process)")
+    sp.add_argument("--val-flip", action="store_true", help="validate with the paper's test-time flip")
+    sp.add_argument("--val-scales", type=float, nargs="+", default=[1.0], metavar="S",
+                    help="multi-scale validation, e.g. 0.8 1.0 1.2")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--device", default="cpu", help="cpu or cuda (mixed precision)")
     sp.add_argument("--lr-range-test", action="store_true", help="find the highest stable learning rate and stop")

@@ -77,7 +77,7 @@ def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop") -> P
         t0 = time.perf_counter()
         pose = locate(rgb, s)
         spent += time.perf_counter() - t0
-        passes += pose.extra.get("forward_passes", 1 + engine.flip)
+        passes += pose.extra.get("forward_passes", engine.passes)
         size, kind = head_size(s)
         preds.append(pose.keypoints[:, :2])
         truths.append(s.joints)
@@ -120,7 +120,7 @@ def evaluate_clip(engine: Engine, clip: PanZoomClip, mode: str, every: int = 1) 
         t0 = time.perf_counter()
         pose = localiser.locate(engine, frame.rgb)
         spent += time.perf_counter() - t0
-        passes += pose.extra.get("forward_passes", 1 + engine.flip)
+        passes += pose.extra.get("forward_passes", engine.passes)
         preds.append(pose.keypoints[:, :2] if pose.found else np.full((16, 2), np.nan))
         used.append(frame.index)
     scores = pckh_per_frame(np.array(preds), clip.subset(used))

@@ -25,7 +25,7 @@ from poseapp import __version__
 from poseapp.angles import ANGLE_NAMES, angles_from_xy
 from poseapp.io.atomic import write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
-from poseapp.io.video import Frame
+from poseapp.io.video import Frame, VideoWriter
 from poseapp.pose import Pose
 from poseapp.smoothing import OneEuro
 from poseapp.weights.download import Progress
@@ -169,14 +169,20 @@ class LiveAnalyser:
         smoothed = self.euro(frame.time_s, xy) if self.settings.smooth == "oneeuro" else None
         angles = angles_from_xy(xy if smoothed is None else smoothed)
         return LiveResult(frame, pose, smoothed, {k: float(v) for k, v in angles.items()},
-                          self.engine.variant.name, self.engine.backend.device, captured_at)
+                          self.engine.model, self.engine.backend.device, captured_at)
 
 
 class LiveRecorder:
     """Record/Stop: rows go to the shared CSV as they come (flushed every ``flush_every`` rows, a
-    second at 30 fps); Stop renames it into place and writes the JSON beside it."""
+    second at 30 fps); Stop renames it into place and writes the JSON beside it.
 
-    def __init__(self, path: str | Path, settings: LiveSettings, source: str, flush_every: int = 30) -> None:
+    video: also write the annotated frames to ``<name>_pose.mp4`` at ``fps``, each analysed frame
+    repeated until the next one's time, so the video plays in real time although the model drops
+    frames. Its size is the first frame's; later frames of another size are scaled to it.
+    """
+
+    def __init__(self, path: str | Path, settings: LiveSettings, source: str, flush_every: int = 30,
+                 video: bool = False, fps: float = 30.0) -> None:
         self.path = Path(path)
         self.settings = settings
         self.source = source
@@ -184,10 +190,33 @@ class LiveRecorder:
         self.started = datetime.now(timezone.utc)
         self.t0: float | None = None
         self.models: set[str] = set()
+        self.video_path = self.path.with_name(self.path.stem + "_pose.mp4") if video else None
+        self.fps = fps
+        self._video: VideoWriter | None = None
+        self._video_size: tuple[int, int] = (0, 0)
+        self.video_frames = 0
+
+    def _write_video(self, result: LiveResult, t: float) -> None:
+        import cv2
+
+        from poseapp.draw import draw_pose
+
+        rgb = draw_pose(result.frame.rgb, result.pose, self.settings.threshold)
+        if self._video is None:
+            self._video_size = (rgb.shape[1], rgb.shape[0])
+            self._video = VideoWriter(self.video_path, self.fps, *self._video_size)
+        if (rgb.shape[1], rgb.shape[0]) != self._video_size:
+            rgb = cv2.resize(rgb, self._video_size, interpolation=cv2.INTER_AREA)
+        due = round(t * self.fps) + 1  # frames the video holds once this one is shown; none when early
+        while self.video_frames < due:
+            self._video.write(rgb)
+            self.video_frames += 1
 
     def add(self, result: LiveResult) -> None:
         if self.t0 is None:
             self.t0 = result.frame.time_s
+        if self.video_path is not None:
+            self._write_video(result, result.frame.time_s - self.t0)
         smoothed = result.smoothed if self.writer.smoothed else None
         if self.writer.smoothed and smoothed is None:
             smoothed = np.full((16, 2), np.nan)
@@ -197,8 +226,11 @@ class LiveRecorder:
 
     def stop(self) -> Path:
         self.writer.commit()
+        if self._video is not None:
+            self._video.commit()
         meta = {"poseapp": __version__, "csv_schema": SCHEMA_VERSION, "created": self.started.isoformat(
             timespec="seconds"), "source": self.source, "frames": self.writer.rows, "models": sorted(self.models),
-            "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True}
+            "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True,
+            "annotated_video": self.video_path.name if self._video is not None else None}
         write_json(self.path.with_suffix(".json"), meta)
         return self.path

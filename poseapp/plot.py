@@ -1,4 +1,5 @@
-"""Angle-over-time charts drawn with OpenCV, so the batch path needs no plotting library."""
+"""Line charts drawn with OpenCV (angles over time, training curves), so the batch and training
+paths need no plotting library."""
 
 from __future__ import annotations
 
@@ -10,14 +11,37 @@ import numpy as np
 _INK, _GRID, _LINE = (40, 40, 40), (215, 215, 215), (30, 100, 200)
 
 
-def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
-           times: np.ndarray, values: np.ndarray) -> None:
-    """One angle: title, frame, 0/90/180 grid, the curve (gaps where values are missing)."""
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
-    top, bottom, left, right = y0 + 22, y0 + h - 18, x0 + 34, x0 + w - 8
+def _angle_range(values: np.ndarray) -> tuple[float, float, float]:
+    """Degrees: at least 0-90 (0-180 with no data), grid every 45."""
     finite = values[np.isfinite(values)]
     lo, hi = (0.0, 180.0) if not len(finite) else (min(0.0, finite.min()), max(90.0, finite.max()))
+    return lo, hi, 45.0
+
+
+def _auto_range(values: np.ndarray) -> tuple[float, float, float]:
+    """The data's range, padded, with about four round grid steps."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0, 0.25
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < 1e-12:
+        lo, hi = lo - (abs(lo) or 1) * 0.1, hi + (abs(hi) or 1) * 0.1
+    raw = (hi - lo) / 4
+    step = min((m * 10 ** math.floor(math.log10(raw)) for m in (1, 2, 5, 10)), key=lambda v: abs(v - raw))
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+
+
+def _label(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
+           times: np.ndarray, values: np.ndarray, y_range: tuple[float, float, float], x_unit: str = " s") -> None:
+    """One series: title, frame, grid, the curve (gaps where values are missing)."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
+    top, bottom, left, right = y0 + 22, y0 + h - 18, x0 + 44, x0 + w - 8
+    lo, hi, grid = y_range
     span_t = float(times[-1] - times[0]) if len(times) > 1 else 1.0
     span_t = span_t or 1.0
 
@@ -26,14 +50,14 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
         py = bottom - (v - lo) / (hi - lo) * (bottom - top)
         return np.stack([px, py], -1)
 
-    for level in range(0, int(hi) + 1, 45):
-        if level >= lo:
-            y = int(to_px(times[:1], np.array([level]))[0, 1])
-            cv2.line(canvas, (left, y), (right, y), _GRID, 1)
-            cv2.putText(canvas, str(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
+    for level in np.arange(math.ceil(lo / grid) * grid, hi + grid / 2, grid):
+        y = int(to_px(times[:1], np.array([level]))[0, 1])
+        cv2.line(canvas, (left, y), (right, y), _GRID, 1)
+        cv2.putText(canvas, _label(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
     cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
-    cv2.putText(canvas, f"{times[0]:.1f} s", (left, bottom + 14), font, 0.35, _INK, 1, cv2.LINE_AA)
-    cv2.putText(canvas, f"{times[-1]:.1f} s", (right - 40, bottom + 14), font, 0.35, _INK, 1, cv2.LINE_AA)
+    cv2.putText(canvas, f"{_label(times[0])}{x_unit}", (left, bottom + 14), font, 0.35, _INK, 1, cv2.LINE_AA)
+    cv2.putText(canvas, f"{_label(times[-1])}{x_unit}", (right - 60, bottom + 14), font, 0.35, _INK, 1,
+                cv2.LINE_AA)
     ok = np.isfinite(values)
     edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
     for start, stop in zip(edges[::2], edges[1::2]):
@@ -43,17 +67,25 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
             cv2.circle(canvas, tuple(int(v) for v in pts[0]), 1, _LINE, -1)
 
 
+def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, panel: tuple[int, int] = (460, 150),
+               angles: bool = False, x_unit: str = " s") -> np.ndarray:
+    """An RGB image with one panel per series against ``x``; ``angles`` fixes the degree grid."""
+    x = np.asarray(x, dtype=np.float64)
+    if not len(x):
+        x = np.zeros(1)
+    rows = max(1, math.ceil(len(series) / columns))
+    w, h = panel
+    canvas = np.full((rows * h + 10, columns * w + 10, 3), 255, np.uint8)
+    for i, (title, values) in enumerate(series.items()):
+        r, c = divmod(i, columns)
+        vals = np.asarray(values, dtype=np.float64)[:len(x)]
+        y_range = _angle_range(vals) if angles else _auto_range(vals)
+        _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit)
+    return canvas
+
+
 def angle_chart(times: np.ndarray, angles: dict[str, np.ndarray], columns: int = 2,
                 panel: tuple[int, int] = (460, 150)) -> np.ndarray:
     """An RGB image with one panel per angle (degrees against seconds)."""
-    times = np.asarray(times, dtype=np.float64)
-    if not len(times):
-        times = np.zeros(1)
-    rows = max(1, math.ceil(len(angles) / columns))
-    w, h = panel
-    canvas = np.full((rows * h + 10, columns * w + 10, 3), 255, np.uint8)
-    for i, (name, values) in enumerate(angles.items()):
-        r, c = divmod(i, columns)
-        vals = np.asarray(values, dtype=np.float64)
-        _panel(canvas, 5 + c * w, 5 + r * h, w, h, f"{name.replace('_', ' ')} (deg)", times, vals[:len(times)])
-    return canvas
+    titled = {f"{name.replace('_', ' ')} (deg)": values for name, values in angles.items()}
+    return line_chart(times, titled, columns, panel, angles=True)

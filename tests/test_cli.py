@@ -63,7 +63,7 @@ def test_eval_crop_prints_pckh(capsys):
     [
         (["image", "nope.jpg"], {}, "no such image: nope.jpg"),
         (["image", __file__], {}, "cannot read"),
-        (["image", str(UPSTREAM / "MPII.jpg"), "--model", "V"], {}, "unknown model variant 'V'"),
+        (["image", str(UPSTREAM / "MPII.jpg"), "--model", "V"], {}, "unknown model 'V'"),
         (["image", str(UPSTREAM / "MPII.jpg"), "--model", "III"], {}, "no weights for III"),
         (["weights", "fetch", "RT"], {"POSEAPP_WEIGHTS_SOURCE": "http://127.0.0.1:9/"}, "could not download"),
         (["eval", "--data", "/nonexistent"], {}, "is not a folder"),

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.worker = InferenceWorker(self.slot, self.panel.settings(), engine_factory, ready, self)
         self.last_result: LiveResult | None = None
         self.source_name = ""
+        self.source_fps = 30.0
         self.latency_ms = 0.0
         self._build_toolbar()
         self._build_status()
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.record_action.setCheckable(True)
         bar.addAction("Snapshot", self.snapshot)
         bar.addSeparator()
+        bar.addAction("Import trained model…", self.choose_trained_model)
         bar.addAction("About", lambda: show_about(self))
 
     def _build_status(self) -> None:
@@ -179,6 +181,7 @@ class MainWindow(QMainWindow):
     @Slot(str, int, float)
     def _opened(self, name: str, frames: int, fps: float) -> None:
         self.source_name = name
+        self.source_fps = fps if fps > 0 else 30.0
         self.seek.setEnabled(frames > 1)
         self.seek.setRange(0, max(frames - 1, 0))
         self.message(f"playing {name}" + (f" ({frames} frames, {fps:.0f} fps)" if frames > 1 else ""))
@@ -249,7 +252,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _failed(self, text: str) -> None:
         current = self.worker.analyser.engine
-        still = f" Still running {current.variant.name}." if current is not None else ""
+        still = f" Still running {current.model}." if current is not None else ""
         self.message(text + still)
         if "weights" in text and not self.property("quiet"):
             self._offer_import(text + still)
@@ -272,6 +275,25 @@ class MainWindow(QMainWindow):
                 self.message("imported: " + (", ".join(done) or "nothing"))
                 self.worker.apply(self.panel.settings())
 
+    def choose_trained_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Trained checkpoint (poseapp train)", "",
+                                              "Checkpoints (*.safetensors)")
+        if path:
+            self.import_trained_model(Path(path))
+
+    def import_trained_model(self, path: Path, name: str | None = None) -> str | None:
+        """Add a ``poseapp train`` checkpoint to the model list and switch to it; a bad file is a message."""
+        from poseapp.weights.store import import_checkpoint
+
+        try:
+            name = import_checkpoint(path, name)
+        except PoseappError as exc:
+            self.message(str(exc))
+            return None
+        self.panel.reload_models(select=name)
+        self.message(f"imported trained model {name}")
+        return name
+
     # settings
     @Slot(object)
     def _settings_changed(self, settings) -> None:
@@ -290,7 +312,8 @@ class MainWindow(QMainWindow):
         self.output_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.output_dir / f"recording-{stamp}.csv"
-        self.worker.start_recording(path, self.source_name)
+        video = self.panel.record_video.isChecked()
+        self.worker.start_recording(path, self.source_name, video, self.source_fps)
         self.record_action.setText("Stop")
         self.message(f"recording to {path}")
 

@@ -18,6 +18,7 @@ from poseapp.angles import ANGLE_NAMES
 from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS, get_variant
 from poseapp.pipeline import LiveSettings
+from poseapp.weights.store import trained_models
 
 DEFAULT_ANGLES = ("left_knee_flexion", "right_knee_flexion", "left_elbow_flexion", "right_elbow_flexion")
 
@@ -39,8 +40,8 @@ class SettingsPanel(QWidget):
         self.store = store
         form = QFormLayout(self)
         self.model = QComboBox()
-        for name in VARIANTS:
-            self.model.addItem(name, name)
+        self._kinds: dict[str, str] = {}  # model -> its variant, for the labels
+        self._fill_models()
         self.device = QComboBox()
         self.device.addItems(_devices())
         self.roi = QComboBox()
@@ -55,6 +56,7 @@ class SettingsPanel(QWidget):
         self.labels = QCheckBox("angle values at the joints")
         self.bands = QCheckBox("normal-range bands")
         self.mirror = QCheckBox("mirror (webcam)")
+        self.record_video = QCheckBox("record the annotated video too")
         self.angles = QListWidget()
         for name in ANGLE_NAMES:
             item = QListWidgetItem(name.replace("_", " "))
@@ -70,6 +72,7 @@ class SettingsPanel(QWidget):
         form.addRow(self.labels)
         form.addRow(self.bands)
         form.addRow(self.mirror)
+        form.addRow(self.record_video)
         form.addRow("Angles", self.angles)
         self._restore()
         self.refresh_rates()
@@ -77,9 +80,30 @@ class SettingsPanel(QWidget):
             combo.currentIndexChanged.connect(self._emit)
         self.strength.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
-        for box in (self.labels, self.bands, self.mirror):
+        for box in (self.labels, self.bands, self.mirror, self.record_video):
             box.toggled.connect(self._view)
         self.angles.itemChanged.connect(self._view)
+
+    def _fill_models(self) -> None:
+        """Official variants, then the trained models imported into this user's cache."""
+        self._kinds = {name: name for name in VARIANTS}
+        try:
+            self._kinds.update(trained_models())
+        except OSError:
+            pass  # an unreadable cache hides trained models, it does not stop the app
+        for name in self._kinds:
+            self.model.addItem(name, name)
+
+    def reload_models(self, select: str | None = None) -> None:
+        """Re-read the model list (after an import); ``select`` picks a model, which loads it."""
+        current = select or self.model.currentData()
+        self.model.blockSignals(True)
+        self.model.clear()
+        self._fill_models()
+        self.refresh_rates()
+        self.model.setCurrentIndex(max(self.model.findData(current), 0))
+        self.model.blockSignals(False)
+        self._emit()
 
     def _restore(self) -> None:
         s = self.store
@@ -92,6 +116,7 @@ class SettingsPanel(QWidget):
         self.labels.setChecked(s.value("labels", "true") == "true")
         self.bands.setChecked(s.value("bands", "true") == "true")
         self.mirror.setChecked(s.value("mirror", "false") == "true")
+        self.record_video.setChecked(s.value("record_video", "false") == "true")
         chosen = s.value("angles", ",".join(DEFAULT_ANGLES)).split(",")
         for i in range(self.angles.count()):
             item = self.angles.item(i)
@@ -109,16 +134,20 @@ class SettingsPanel(QWidget):
         s.setValue("labels", "true" if self.labels.isChecked() else "false")
         s.setValue("bands", "true" if self.bands.isChecked() else "false")
         s.setValue("mirror", "true" if self.mirror.isChecked() else "false")
+        s.setValue("record_video", "true" if self.record_video.isChecked() else "false")
         s.setValue("angles", ",".join(self.chosen_angles()))
         s.sync()
 
     def refresh_rates(self) -> None:
-        """Each variant's label: input size and the inference FPS last measured on this machine."""
+        """Each model's label: input size (a trained one's variant too) and the inference FPS last
+        measured on this machine."""
         for i in range(self.model.count()):
             name = self.model.itemData(i)
             fps = self.store.value(f"fps/{name}")
             measured = f", {float(fps):.0f} fps here" if fps else ""
-            self.model.setItemText(i, f"{name} ({get_variant(name).resolution} px{measured})")
+            kind = self._kinds[name]
+            trained = f"trained {kind}, " if kind != name else ""
+            self.model.setItemText(i, f"{name} ({trained}{get_variant(kind).resolution} px{measured})")
 
     def record_rate(self, model: str, fps: float) -> None:
         """Remember ``model``'s inference rate here; labels change only when the rounded rate does."""

@@ -38,7 +38,7 @@ class InferenceWorker(QThread):
         self._stop = False
         self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
-        self._record_request: tuple[str, Path | None] | None = None
+        self._record_request: tuple[str, Path | None, bool, float] | None = None
 
     def apply(self, settings: LiveSettings) -> None:
         with self._lock:
@@ -52,13 +52,14 @@ class InferenceWorker(QThread):
         with self._lock:
             self._reset = True
 
-    def start_recording(self, path: Path, source: str) -> None:
+    def start_recording(self, path: Path, source: str, video: bool = False, fps: float = 30.0) -> None:
+        """Record from the next result on; ``video`` also writes the annotated frames at ``fps``."""
         with self._lock:
-            self._record_request = (source, Path(path))
+            self._record_request = (source, Path(path), video, fps)
 
     def stop_recording(self) -> None:
         with self._lock:
-            self._record_request = ("", None)
+            self._record_request = ("", None, False, 0.0)
 
     @property
     def recording(self) -> bool:
@@ -93,7 +94,7 @@ class InferenceWorker(QThread):
                 self.ready.set()
             self._cancel.clear()
             self.download.emit(settings.model, -1, -1)  # over, whichever way it went
-        self.loaded.emit(self.analyser.engine.variant.name, self.analyser.engine.backend.device)
+        self.loaded.emit(self.analyser.engine.model, self.analyser.engine.backend.device)
 
     def _finish_recording(self) -> None:
         if self._recorder is not None:
@@ -107,10 +108,10 @@ class InferenceWorker(QThread):
         if request is None:
             return
         self._finish_recording()
-        source, path = request
+        source, path, video, fps = request
         if path is not None:
             try:
-                self._recorder = LiveRecorder(path, self.analyser.settings, source)
+                self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps)
             except OSError as exc:
                 self.failed.emit(f"cannot record to {path}: {exc.strerror}")
 

@@ -136,4 +136,5 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
         import torch
 
         torch.set_num_threads(threads)
-    return TorchBackend(variant, store.load_state(variant, progress), device, source=str(store.cached_path(variant)))
+    return TorchBackend(store.resolve(variant)[1].name, store.load_state(variant, progress), device,
+                        source=str(store.cached_path(variant)))

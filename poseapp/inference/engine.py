@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
+from poseapp.errors import PoseappError
 from poseapp.inference.backends import Backend, create_backend
 from poseapp.inference.decode import peaks, to_image
 from poseapp.inference.preprocess import full_box, preprocess
 from poseapp.joints import FLIP
-from poseapp.model.variants import Variant, get_variant
+from poseapp.model.variants import Variant
 from poseapp.pose import Box, Pose
 from poseapp.weights.download import Progress
+from poseapp.weights.store import resolve
 
 
 def snap(box: Box) -> Box:
@@ -18,11 +21,23 @@ def snap(box: Box) -> Box:
     return Box(int(round(box.x)), int(round(box.y)), max(1, int(round(box.size))))
 
 
+def onto(maps: np.ndarray, src: Box, dst: Box, size: int) -> np.ndarray:
+    """(J, S, S) heatmaps of crop ``src`` resampled onto crop ``dst``'s pixels (zero outside ``src``)."""
+    a = dst.size / src.size
+    c = np.array([dst.x - src.x, dst.y - src.y]) * size / src.size + 0.5 * a - 0.5
+    warp = np.array([[a, 0, c[0]], [0, a, c[1]]], np.float32)
+    out = cv2.warpAffine(np.ascontiguousarray(maps.transpose(1, 2, 0)), warp, (size, size),
+                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+    return out.reshape(size, size, -1).transpose(2, 0, 1)
+
+
 class Engine:
-    """Runs one EfficientPose variant on crops of RGB images.
+    """Runs one EfficientPose model (an official variant or an imported trained one) on crops of RGB images.
 
     flip: average the heatmaps of each crop and its mirror image (left/right swapped), as the
     paper's test-time augmentation; twice the compute.
+    scales: multi-scale testing: each crop is also run at these sizes relative to it (same centre)
+    and the heatmaps, warped back onto the crop, are averaged; 1.0 (the crop) is always one.
     refine: sub-pixel peak refinement in decoding (off reproduces upstream's decoding exactly).
     backend: 'auto' (ONNX Runtime on CPU, torch on a GPU), 'onnx', 'torch', or a ready Backend.
     spin: let ONNX Runtime's threads busy-wait (faster alone; off where other threads need the CPU).
@@ -30,18 +45,28 @@ class Engine:
 
     def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | str = "auto",
                  flip: bool = False, refine: bool = True, threads: int | None = None,
-                 progress: Progress | None = None, spin: bool = True) -> None:
-        self.variant: Variant = get_variant(variant)
+                 progress: Progress | None = None, spin: bool = True, scales: tuple[float, ...] = (1.0,)) -> None:
+        self.model: str
+        self.variant: Variant
+        self.model, self.variant = resolve(variant)
         self.flip = flip
         self.refine = refine
         self.spin = spin
+        if not scales or min(scales) <= 0:
+            raise PoseappError(f"test scales must be positive, not {scales}")
+        self.scales = tuple(sorted({1.0, *(float(x) for x in scales)}))
         if isinstance(backend, str):
-            backend = create_backend(self.variant.name, device, backend, threads, progress, spin)
+            backend = create_backend(self.model, device, backend, threads, progress, spin)
         self.backend = backend
 
     @property
     def size(self) -> int:
         return self.variant.resolution
+
+    @property
+    def passes(self) -> int:
+        """Forward passes per crop: one per scale, twice with flip."""
+        return len(self.scales) * (1 + self.flip)
 
     def heatmaps(self, batch: np.ndarray, flip: bool | None = None) -> np.ndarray:
         """Final heatmaps for a preprocessed NHWC batch, flip-averaged when asked (None: ``self.flip``)."""
@@ -52,6 +77,10 @@ class Engine:
         mirrored = both[n:, list(FLIP), :, ::-1]
         return 0.5 * (both[:n] + mirrored)
 
+    def _crop_heatmaps(self, images: list[np.ndarray], boxes: list[Box], flip: bool | None) -> np.ndarray:
+        batch = np.stack([preprocess(im, b, self.size, self.variant.normalisation) for im, b in zip(images, boxes)])
+        return self.heatmaps(batch, flip)
+
     def predict(self, rgb: np.ndarray, box: Box | None = None) -> Pose:
         """The pose in one HxWx3 uint8 RGB image; ``box`` None means upstream's whole frame."""
         return self.predict_batch([rgb], [box])[0]
@@ -59,8 +88,12 @@ class Engine:
     def predict_batch(self, images: list[np.ndarray], boxes: list[Box | None], flip: bool | None = None) -> list[Pose]:
         """Poses for several images (or several crops of one image) in one forward pass."""
         boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
-        batch = np.stack([preprocess(im, b, self.size, self.variant.normalisation)
-                          for im, b in zip(images, boxes)])
-        maps = self.heatmaps(batch, flip)
-        return [Pose(to_image(peaks(m, self.refine), b, self.size), b, self.variant.name)
+        maps = self._crop_heatmaps(images, boxes, flip)
+        for scale in (s for s in self.scales if s != 1.0):
+            scaled = [snap(Box(b.x + b.size * (1 - scale) / 2, b.y + b.size * (1 - scale) / 2, b.size * scale))
+                      for b in boxes]
+            other = self._crop_heatmaps(images, scaled, flip)
+            maps = maps + np.stack([onto(m, src, dst, self.size) for m, src, dst in zip(other, scaled, boxes)])
+        maps = maps / len(self.scales) if len(self.scales) > 1 else maps
+        return [Pose(to_image(peaks(m, self.refine), b, self.size), b, self.model)
                 for m, b in zip(maps, boxes)]

@@ -45,7 +45,7 @@ class FullFrame:
 
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
         pose = engine.predict(rgb)
-        pose.extra["forward_passes"] = 1 + engine.flip
+        pose.extra["forward_passes"] = engine.passes
         return pose
 
 
@@ -154,7 +154,7 @@ class AutoSearch:
         people = [self.refine(engine, rgb, p) for p in self.shortlist(windows)]
         pose = self.choose(people, height, width)
         pose.found = pose.score >= self.min_score
-        pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * (1 + engine.flip)
+        pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * engine.passes
         pose.extra["windows"] = len(windows)
         pose.extra["search_variant"] = (self.search or engine).variant.name
         return pose
@@ -183,7 +183,7 @@ class Track:
         if box is None:
             return None
         pose = engine.predict(rgb, box)
-        pose.extra["forward_passes"] = 1 + engine.flip
+        pose.extra["forward_passes"] = engine.passes
         return pose if pose.score >= self.keep_score else None
 
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
@@ -220,7 +220,7 @@ def make_localiser(mode: str, engine: Engine) -> Localiser:
     if mode not in MODES:
         raise PoseappError(f"unknown localisation mode {mode!r}; choose from {', '.join(MODES)}")
     search = None
-    if engine.variant.name != "RT":
+    if engine.model != "RT":
         try:
             search = Engine("RT", device=engine.backend.device, backend=engine.backend.name,
                             spin=getattr(engine, "spin", True))

@@ -34,8 +34,17 @@ class Sample:
         return Box(cx - side / 2, cy - side / 2, side)
 
 
-def load_mpii(folder: str | Path) -> list[Sample]:
-    """Every annotated person in the MPII annotation files of ``folder``.
+def standard_split(folder: str | Path) -> tuple[list[Path], list[Path]] | None:
+    """The data set's own train/validation files when its JSON names say so (mmpose's
+    ``mpii_train.json`` and ``mpii_val.json`` carry the usual MPII validation split), else None."""
+    files = sorted(Path(folder).glob("*.json"))
+    train = [f for f in files if "train" in f.stem.lower()]
+    val = [f for f in files if "val" in f.stem.lower()]
+    return (train, val) if train and val else None
+
+
+def load_mpii(folder: str | Path, files: list[Path] | None = None) -> list[Sample]:
+    """Every annotated person in the MPII annotation files of ``folder`` (or only ``files`` there).
 
     JSON files (images beside them) are read first; without any, the official .mat file, whose
     images are looked for in ``folder/images`` and then ``folder``.
@@ -43,7 +52,7 @@ def load_mpii(folder: str | Path) -> list[Sample]:
     folder = Path(folder)
     if not folder.is_dir():
         raise PoseappError(f"{folder} is not a folder")
-    files = sorted(folder.glob("*.json"))
+    files = sorted(folder.glob("*.json")) if files is None else files
     if not files:
         mats = sorted(folder.glob("*.mat"))
         if mats:

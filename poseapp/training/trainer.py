@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from poseapp.errors import PoseappError
-from poseapp.inference.preprocess import normalise
 from poseapp.io.atomic import write_json
-from poseapp.io.images import read_rgb
-from poseapp.io.mpii import Sample, load_mpii
+from poseapp.io.mpii import Sample, load_mpii, standard_split
 from poseapp.model.variants import get_variant
-from poseapp.training.augment import Augmentation, make_example
+from poseapp.training.dataset import epoch_loader
+from poseapp.training.distributed import Processes, barrier, join, leave, mean
 from poseapp.training.schedule import cyclical_lr
-from poseapp.training.targets import heatmaps, pafs, sigma_at
+from poseapp.training.targets import sigma_at
 
 INITS = ("scratch", "pretrained", "official")
 
@@ -50,6 +50,9 @@ class TrainOptions:
     val_fraction: float = 0.1  # of the samples, by a seeded shuffle; 0 validates on the training set
     seed: int = 0
     device: str = "cpu"
+    workers: int = 0  # data-loader processes per training process
+    val_flip: bool = False  # the paper's test-time flip in validation
+    val_scales: tuple[float, ...] = (1.0,)  # multi-scale validation
 
 
 def split(samples: list[Sample], val_fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
@@ -61,10 +64,24 @@ def split(samples: list[Sample], val_fraction: float, seed: int) -> tuple[list[S
     return [samples[i] for i in order[n_val:]], [samples[i] for i in order[:n_val]]
 
 
+def load_data(options: TrainOptions) -> tuple[list[Sample], list[Sample], str]:
+    """Training and validation people and how they were split: the data set's own files
+    (``*train*.json`` and ``*val*.json``, MPII's usual split) when present, else a seeded share."""
+    files = standard_split(options.data)
+    if files is not None and options.val_fraction > 0:
+        train_set, val_set = load_mpii(options.data, files[0]), load_mpii(options.data, files[1])
+        how = "files: " + ", ".join(f.name for f in files[0]) + " / " + ", ".join(f.name for f in files[1])
+    else:
+        samples = load_mpii(options.data)
+        train_set, val_set = split(samples, options.val_fraction, options.seed)
+        how = f"seeded {options.val_fraction:.0%} share" if options.val_fraction > 0 else "none (validates on training)"
+    if not train_set:
+        raise PoseappError(f"{options.data} holds no annotated person")
+    return train_set, val_set, how
+
+
 def initial_model(options: TrainOptions, say: Callable[[str], None]):
     """The model to start from: random, ImageNet backbones through timm, or our converted official weights."""
-    import torch
-
     from poseapp.model.efficientpose import create_model
 
     model = create_model(options.variant)
@@ -106,11 +123,12 @@ def load_imagenet_backbones(model) -> None:
 
 def set_train_mode(model, options: TrainOptions) -> None:
     """Training mode; when fine-tuning official weights the BatchNorm statistics stay frozen, as
-    small fine-tuning batches would otherwise overwrite what MPII taught them."""
+    small fine-tuning batches would otherwise overwrite what MPII taught them. The final upscaling
+    is outside every loss term (the passes are supervised at S/8), so it keeps its weights."""
     model.train()
+    for p in model.upscale.parameters():
+        p.requires_grad_(False)
     if options.init == "official":
-        import torch
-
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.eval()
@@ -120,24 +138,19 @@ def lr_range_test(options: TrainOptions, steps: int = 40, low: float = 1e-5, hig
                   say: Callable[[str], None] = print) -> tuple[float, list[tuple[float, float]]]:
     """The paper's bound on the cyclical rate: from the starting weights, one step per rate on an
     exponential ramp; the highest rate before the loss diverges."""
-    import torch
-
     from poseapp.training.schedule import highest_stable, range_test_rates
 
     variant = get_variant(options.variant)
-    samples = load_mpii(options.data)
-    images = {s.image: read_rgb(s.image) for s in samples}
+    train_set, _, _ = load_data(options)
     model = initial_model(options, say)
     set_train_mode(model, options)
     optimiser = torch.optim.SGD(model.parameters(), lr=low, momentum=options.momentum)
-    rng = np.random.default_rng(options.seed)
     sigma = sigma_at(0, 1, variant.resolution // 8)
     rates, losses = range_test_rates(low, high, steps), []
-    for rate in rates:
+    batches = epoch_loader(train_set, variant, sigma, options.seed, 0, steps, options.batch, workers=options.workers)
+    for rate, (x, heat, field) in zip(rates, batches):
         for group in optimiser.param_groups:
             group["lr"] = rate
-        chosen = [samples[i] for i in rng.integers(0, len(samples), options.batch)]
-        x, heat, field = make_batch(chosen, images, variant, rng, sigma, Augmentation())
         loss = sum(loss_terms(model.forward_all(x), heat, field).values())
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -146,22 +159,6 @@ def lr_range_test(options: TrainOptions, steps: int = 40, low: float = 1e-5, hig
         if not np.isfinite(losses[-1]):
             break
     return highest_stable(rates, losses), list(zip(rates, losses))
-
-
-def make_batch(samples: list[Sample], images: dict[Path, np.ndarray], variant, rng: np.random.Generator | None,
-               sigma: float, aug: Augmentation):
-    """Inputs (N, 3, S, S) and targets at the passes' resolution (S/8): heatmaps and PAFs."""
-    import torch
-
-    size, out = variant.resolution, variant.resolution // 8
-    xs, heats, fields = [], [], []
-    for s in samples:
-        crop, joints, visible = make_example(s, images[s.image], size, rng, aug)
-        xs.append(normalise(crop, variant.normalisation))
-        heats.append(heatmaps(joints, visible, size, out, sigma))
-        fields.append(pafs(joints, visible, size, out, width=max(1.0, sigma)))
-    x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).contiguous()
-    return x, torch.from_numpy(np.stack(heats)), torch.from_numpy(np.stack(fields))
 
 
 def loss_terms(outputs, heat, field) -> dict:
@@ -181,35 +178,57 @@ def state_numpy(model) -> dict[str, np.ndarray]:
             if not k.endswith("num_batches_tracked")}
 
 
-def validate(model, variant: str, samples: list[Sample]) -> dict[str, float]:
-    """PCKh@0.5 and @0.1 of the current weights, crop protocol, through ``poseapp.evaluation``."""
+def validate(model, variant: str, samples: list[Sample], flip: bool = False,
+             scales: tuple[float, ...] = (1.0,)) -> dict[str, float]:
+    """PCKh@0.5 and @0.1 of the current weights, crop protocol, through ``poseapp.evaluation``
+    (optionally with the paper's flip and multi-scale testing)."""
     from poseapp.evaluation import evaluate
     from poseapp.inference.backends import TorchBackend
     from poseapp.inference.engine import Engine
 
-    engine = Engine(variant, backend=TorchBackend(variant, state_numpy(model), "cpu", source="training"))
+    backend = TorchBackend(variant, state_numpy(model), "cpu", source="training")
+    engine = Engine(variant, backend=backend, flip=flip, scales=scales)
     result = evaluate(engine, samples, "crop")
     return {"pckh@0.5": result.overall["0.5"], "pckh@0.1": result.overall["0.1"]}
 
 
+class AllPasses(torch.nn.Module):
+    """The model with ``forward_all`` as its ``forward``: what DistributedDataParallel wraps."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor):
+        return self.net.forward_all(x)
+
+
 def train(options: TrainOptions, say: Callable[[str], None] = print) -> dict:
-    """Train (or resume) into ``options.out``; returns the run record (as in run.json)."""
-    import torch
+    """Train (or resume) into ``options.out``; returns the run record (as in run.json).
 
-    from poseapp.weights.store import save_state
+    Under torchrun every process trains on its share of each step's draws (``--batch`` is per
+    process) and DistributedDataParallel averages the gradients; the first process validates and
+    writes the run folder.
+    """
+    procs, device = join(options.device)
+    try:
+        return _train(options, say if procs.main else (lambda _: None), procs, device)
+    finally:
+        barrier(procs)
+        leave(procs)
 
+
+def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, device: torch.device) -> dict:
     variant = get_variant(options.variant)
     out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
-    samples = load_mpii(options.data)
-    if not samples:
-        raise PoseappError(f"{options.data} holds no annotated person")
-    train_set, val_set = split(samples, options.val_fraction, options.seed)
-    images = {s.image: read_rgb(s.image) for s in samples}
+    if procs.main:
+        out.mkdir(parents=True, exist_ok=True)
+    barrier(procs)
+    train_set, val_set, how = load_data(options)
     run_file = out / "run.json"
-    record = {"options": dataclasses.asdict(options), "epoch": 0, "step": 0, "history": [], "best": None}
-    model = initial_model(options, say) if not (out / "last.safetensors").exists() else None
-    if model is None:
+    record = {"options": dataclasses.asdict(options), "split": how, "processes": procs.world,
+              "global_batch": options.batch * procs.world, "epoch": 0, "step": 0, "history": [], "best": None}
+    if (out / "last.safetensors").exists():
         from safetensors.numpy import load_file
 
         from poseapp.weights.convert import load_model
@@ -217,57 +236,89 @@ def train(options: TrainOptions, say: Callable[[str], None] = print) -> dict:
         record = json.loads(run_file.read_text())
         model = load_model(variant.name, load_file(str(out / "last.safetensors")), str(out))
         say(f"resuming {out} after epoch {record['epoch']}")
-    device = torch.device(options.device)
+    else:
+        model = initial_model(options, say)
     model.to(device)
     set_train_mode(model, options)
+    net = AllPasses(model)
+    if procs.active:
+        ids = [device.index] if device.type == "cuda" else None
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=ids)
     optimiser = torch.optim.SGD(model.parameters(), lr=options.lr_low, momentum=options.momentum)
     if (out / "last.optim.pt").exists() and record["epoch"]:
-        optimiser.load_state_dict(torch.load(out / "last.optim.pt", weights_only=True))
-    per_epoch = options.steps_per_epoch or max(1, len(train_set) // options.batch)
-    rng = np.random.default_rng([options.seed, record["epoch"]])
-    aug = Augmentation()
+        optimiser.load_state_dict(torch.load(out / "last.optim.pt", weights_only=True, map_location=device))
+    per_epoch = options.steps_per_epoch or max(1, len(train_set) // (options.batch * procs.world))
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    say(f"training {variant.name} on {len(train_set)} people ({how}), {procs.world} process(es) x batch "
+        f"{options.batch}, {per_epoch} steps per epoch, {options.workers} loader worker(s), on {device}")
     for epoch in range(record["epoch"], options.epochs):
         sigma = sigma_at(epoch, options.epochs, variant.resolution // 8)
         t0, losses = time.perf_counter(), []
-        for _ in range(per_epoch):
+        batches = epoch_loader(train_set, variant, sigma, options.seed, epoch, per_epoch, options.batch,
+                               procs.rank, procs.world, options.workers)
+        for x, heat, field in batches:
             lr = cyclical_lr(record["step"], options.cycle_epochs * per_epoch, options.lr_low, options.lr_high,
                              options.lr_decay)
             for group in optimiser.param_groups:
                 group["lr"] = lr
-            chosen = [train_set[i] for i in rng.integers(0, len(train_set), options.batch)]
-            x, heat, field = make_batch(chosen, images, variant, rng, sigma, aug)
             with torch.autocast(device.type, enabled=use_amp):
-                terms = loss_terms(model.forward_all(x.to(device)), heat.to(device), field.to(device))
+                terms = loss_terms(net(x.to(device)), heat.to(device), field.to(device))
                 loss = sum(terms.values())
             optimiser.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimiser)
             scaler.update()
-            losses.append(float(loss.detach()))
+            losses.append(mean(float(loss.detach()), procs))
             record["step"] += 1
-        model.eval()
-        metrics = validate(model, variant.name, val_set)
-        set_train_mode(model, options)
-        row = {"epoch": epoch + 1, "step": record["step"], "lr": round(lr, 8), "sigma": round(sigma, 3),
-               "loss": float(np.mean(losses)), **metrics, "seconds": round(time.perf_counter() - t0, 2)}
-        record["history"].append(row)
-        record["epoch"] = epoch + 1
-        meta = {"variant": variant.name, "source": f"poseapp train, epoch {epoch + 1}", "run": str(out)}
-        state = state_numpy(model)
-        save_state(out / "last.safetensors", state, meta)
-        tmp = out / "last.optim.pt.tmp"
-        torch.save(optimiser.state_dict(), tmp)
-        os.replace(tmp, out / "last.optim.pt")
-        if record["best"] is None or metrics["pckh@0.5"] >= record["best"]["pckh@0.5"]:
-            record["best"] = row
-            save_state(out / "best.safetensors", state, meta)
-        write_json(run_file, record)
-        _write_log(out / "log.csv", record["history"])
-        say(f"epoch {epoch + 1}/{options.epochs}: loss {row['loss']:.5f}, PCKh@0.5 {metrics['pckh@0.5']:.1f}, "
-            f"@0.1 {metrics['pckh@0.1']:.1f}, {row['seconds']:.0f} s")
-    return record
+        if procs.main:
+            model.eval()
+            metrics = validate(model, variant.name, val_set, options.val_flip, tuple(options.val_scales))
+            set_train_mode(model, options)
+            row = {"epoch": epoch + 1, "step": record["step"], "lr": round(lr, 8), "sigma": round(sigma, 3),
+                   "loss": float(np.mean(losses)), **metrics, "seconds": round(time.perf_counter() - t0, 2)}
+            _save_epoch(out, record, row, model, optimiser, variant.name)
+            say(f"epoch {epoch + 1}/{options.epochs}: loss {row['loss']:.5f}, PCKh@0.5 {metrics['pckh@0.5']:.1f}, "
+                f"@0.1 {metrics['pckh@0.1']:.1f}, {row['seconds']:.0f} s")
+        else:
+            record["epoch"] = epoch + 1
+        barrier(procs)
+    return json.loads(run_file.read_text()) if procs.main else record
+
+
+def _save_epoch(out: Path, record: dict, row: dict, model, optimiser, variant: str) -> None:
+    """Weights, optimiser, best weights, run.json, log.csv and curves.png, each written atomically."""
+    from poseapp.weights.store import save_state
+
+    record["history"].append(row)
+    record["epoch"] = row["epoch"]
+    meta = {"variant": variant, "source": f"poseapp train, epoch {row['epoch']}", "run": str(out)}
+    state = state_numpy(model)
+    save_state(out / "last.safetensors", state, meta)
+    tmp = out / "last.optim.pt.tmp"
+    torch.save(optimiser.state_dict(), tmp)
+    os.replace(tmp, out / "last.optim.pt")
+    if record["best"] is None or row["pckh@0.5"] >= record["best"]["pckh@0.5"]:
+        record["best"] = row
+        save_state(out / "best.safetensors", state, meta)
+    write_json(out / "run.json", record)
+    _write_log(out / "log.csv", record["history"])
+    _write_curves(out / "curves.png", record["history"])
+
+
+def _write_curves(path: Path, history: list[dict]) -> None:
+    """Loss and validation PCKh against epoch, as a PNG beside the log."""
+    from poseapp.io.images import write_image
+    from poseapp.plot import line_chart
+
+    epochs = np.array([h["epoch"] for h in history], float)
+    chart = line_chart(epochs, {"training loss (MSE, all passes)": np.array([h["loss"] for h in history]),
+                                "validation PCKh@0.5 (%)": np.array([h["pckh@0.5"] for h in history]),
+                                "validation PCKh@0.1 (%)": np.array([h["pckh@0.1"] for h in history])},
+                       columns=1, panel=(560, 170), x_unit=" ep")
+    tmp = path.with_name("curves.tmp.png")
+    write_image(tmp, chart)
+    os.replace(tmp, path)
 
 
 def _write_log(path: Path, history: list[dict]) -> None:

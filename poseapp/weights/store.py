@@ -4,6 +4,10 @@ The cache holds safetensors (never pickles), one file per variant, whose metadat
 upstream file and blob id it was converted from. Every upstream file is checked against the
 manifest's blob id before it is converted; nothing unverified reaches the cache.
 
+Models trained with ``poseapp train`` and imported (``poseapp weights import RUN``) live in
+``models/``, one safetensors file per model named by the user, its variant in the metadata; every
+function here takes either an official variant name or such a model's name.
+
 Beside them sit the ONNX graphs the CPU engine runs, named by the SHA-256 of the weights file they
 were exported from, so a graph is never paired with other weights. Exporting needs torch; running
 a graph does not, so a torch-free install uses a graph already in the cache.
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import PoseappError
-from poseapp.model.variants import VARIANTS, get_variant
+from poseapp.model.variants import VARIANTS, Variant, get_variant
 from poseapp.weights.download import Progress, fetch
 from poseapp.weights.manifest import UpstreamFile, git_blob_id, load_manifest
 
@@ -38,8 +42,55 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("poseapp"))
 
 
-def cached_path(variant: str) -> Path:
-    return cache_dir() / "weights" / f"EfficientPose{get_variant(variant).name}.safetensors"
+def trained_dir() -> Path:
+    return cache_dir() / "models"
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            return dict(f.metadata() or {})
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise PoseappError(f"{path} is not a safetensors checkpoint ({exc})") from exc
+
+
+def trained_models() -> dict[str, str]:
+    """Imported trained models: name -> variant, by name."""
+    found = {}
+    for path in sorted(trained_dir().glob("*.safetensors")):
+        try:
+            found[path.stem] = get_variant(_metadata(path).get("variant", "")).name
+        except PoseappError:
+            continue  # a damaged or foreign file is not offered
+    return found
+
+
+def resolve(model: str) -> tuple[str, Variant]:
+    """A model's canonical name and architecture: an official variant, or an imported trained model."""
+    key = model.strip()
+    trained = {name.lower(): (name, variant) for name, variant in trained_models().items()}
+    if key.lower() in trained:
+        name, variant = trained[key.lower()]
+        return name, get_variant(variant)
+    try:
+        variant = get_variant(key)
+    except PoseappError:
+        names = ", ".join([*VARIANTS, *(n for n, _ in trained.values())])
+        raise PoseappError(f"unknown model {model!r}; choose one of: {names}") from None
+    return variant.name, variant
+
+
+def is_trained(model: str) -> bool:
+    return resolve(model)[0] not in VARIANTS
+
+
+def cached_path(model: str) -> Path:
+    name, _ = resolve(model)
+    if name not in VARIANTS:
+        return trained_dir() / f"{name}.safetensors"
+    return cache_dir() / "weights" / f"EfficientPose{name}.safetensors"
 
 
 def onnx_dir() -> Path:
@@ -66,11 +117,13 @@ def _is_url(source: str) -> bool:
 
 
 def status(variant: str) -> str:
-    """'cached', 'available from source' or 'missing' for one variant."""
-    name = get_variant(variant).name
+    """'cached', 'available from source' or 'missing' for one model."""
+    name = resolve(variant)[0]
     path = cached_path(name)
     if path.exists():
         return CACHED
+    if name not in VARIANTS:
+        return MISSING
     source = weights_source()
     if _is_url(source):
         return AVAILABLE
@@ -108,10 +161,12 @@ def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str
 
 def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
     """Return the cached safetensors for ``variant``, fetching and converting it if needed."""
-    name = get_variant(variant).name
+    name = resolve(variant)[0]
     path = cached_path(name)
     if path.exists():
         return path
+    if name not in VARIANTS:
+        raise PoseappError(f"the trained model {name} is gone from {path}; import it again")
     entries = load_manifest().files_for(name)
     source = weights_source()
     if not _is_url(source):
@@ -159,8 +214,14 @@ def load_state_file(path: Path) -> dict[str, np.ndarray]:
 
 
 def weights_identity(variant: str) -> dict[str, str]:
-    """What a result file records about the weights: upstream file and git blob id, cached file's SHA-256."""
-    name = get_variant(variant).name
+    """What a result file records about the weights: upstream file and git blob id, cached file's
+    SHA-256; for a trained model its variant, the run it came from and the file's SHA-256."""
+    name = resolve(variant)[0]
+    if name not in VARIANTS:
+        path = cached_path(name)
+        meta = _metadata(path)
+        return {"trained_model": name, "variant": meta.get("variant", ""), "source": meta.get("source", ""),
+                "run": meta.get("run", ""), "sha256": _sha256(path)}
     entry = load_manifest().files_for(name)[0]
     cached = cached_path(name)
     return {"upstream_file": entry.path, "git_blob": entry.blob, "commit": load_manifest().commit,
@@ -188,6 +249,37 @@ def import_folder(folder: Path) -> list[str]:
     return done
 
 
+def import_checkpoint(path: Path, name: str | None = None) -> str:
+    """Copy a ``poseapp train`` checkpoint (a .safetensors file, or a run folder's best one) into
+    the model list under ``name`` (default: the run folder's name); returns the name.
+
+    The weights must fit their variant (checked with torch when it is installed), and a name may not
+    shadow an official variant.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "best.safetensors"
+    if not path.is_file():
+        raise PoseappError(f"no trained checkpoint at {path}")
+    meta = _metadata(path)
+    if not meta.get("variant"):
+        raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
+    variant = get_variant(meta["variant"]).name
+    name = (name or (path.parent.name if path.stem in ("best", "last") else path.stem)).strip()
+    if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|'):
+        raise PoseappError(f"{name!r} cannot name a model: use letters, digits, '-' and '_'")
+    if name.upper().replace(" ", "_").replace("-", "_") in VARIANTS:
+        raise PoseappError(f"{name!r} is an official variant's name; pick another with --name")
+    state = load_state_file(path)
+    if _torch_present():
+        from poseapp.weights.convert import load_model
+
+        load_model(variant, state, str(path))
+    meta = {**meta, "variant": variant, "name": name, "imported_from": str(path.resolve())}
+    save_state(trained_dir() / f"{name}.safetensors", state, meta)
+    return name
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -200,10 +292,19 @@ def _torch_present() -> bool:
 
 
 def _graph_path(variant: str, digest: str) -> Path:
-    """The graph's file: variant, the weights' SHA-256 (16 hex digits) and the graph layout version."""
+    """The graph's file: model, the weights' SHA-256 (16 hex digits) and the graph layout version."""
     from poseapp.weights.onnx_export import GRAPH_VERSION
 
-    return onnx_dir() / f"EfficientPose{variant}-{digest[:16]}-g{GRAPH_VERSION}.onnx"
+    stem = f"EfficientPose{variant}" if variant in VARIANTS else f"trained-{variant}"
+    return onnx_dir() / f"{stem}-{digest[:16]}-g{GRAPH_VERSION}.onnx"
+
+
+def _graphs(folder: Path, model: str, any_version: bool = False) -> list[Path]:
+    """The graphs of ``model`` in ``folder`` for any weights, oldest first; of the current graph
+    layout only unless ``any_version``."""
+    stem, _, version = _graph_path(model, "0" * 16).name.rsplit("-", 2)
+    pattern = f"{stem}-{'[0-9a-f]' * 16}-{'g*.onnx' if any_version else version}"
+    return sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
 
 
 def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
@@ -211,7 +312,7 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
 
     Without torch, a graph already in the cache is used as it is (the weights file may be absent).
     """
-    name = get_variant(variant).name
+    name = resolve(variant)[0]
     weights = cached_path(name)
     if weights.exists():
         path = _graph_path(name, _sha256(weights))
@@ -219,7 +320,7 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
             return path
     else:
         for folder in (onnx_dir(), bundled_dir()):
-            found = sorted(folder.glob(_graph_path(name, "*").name), key=lambda p: p.stat().st_mtime) if folder else []
+            found = _graphs(folder, name) if folder else []
             if found:
                 return found[-1]
     if not _torch_present():
@@ -231,8 +332,8 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
 
     weights = ensure_weights(name, progress)
     path = _graph_path(name, _sha256(weights))
-    export_onnx(name, load_state(name), path, str(weights))
-    for old in onnx_dir().glob(f"EfficientPose{name}-*.onnx"):
+    export_onnx(resolve(name)[1].name, load_state(name), path, str(weights))
+    for old in _graphs(onnx_dir(), name, any_version=True):
         if old != path:
             old.unlink(missing_ok=True)
     return path

@@ -3,6 +3,7 @@ dropping with a slow model, closing mid-play."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -11,6 +12,7 @@ from PySide6.QtCore import QSettings
 
 from poseapp.gui.main_window import MainWindow
 from poseapp.io.records import read_records
+from poseapp.io.video import VideoReader
 from poseapp.pipeline import LatestSlot
 from tests.conftest import UPSTREAM
 from tests.io.test_video import POSETRACK
@@ -73,8 +75,29 @@ def test_variant_switch_while_playing(qtbot, window, pan_zoom_clip):
     assert got[-1].model == "RT_LITE" and w.capture.isRunning()
 
 
-def test_recording_gives_a_valid_csv(qtbot, window, tmp_path, pan_zoom_clip):
+def test_imported_trained_model_is_listed_and_runs(qtbot, window, tmp_path, pan_zoom_clip):
+    from poseapp.weights import store
+
+    run = tmp_path / "knee-study"
+    store.save_state(run / "best.safetensors", store.load_state("RT"), {"variant": "RT"})
     w = window()
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 1)
+    assert w.import_trained_model(tmp_path / "missing.safetensors") is None
+    assert "no trained checkpoint" in w.statusBar().currentMessage()
+    try:
+        assert w.import_trained_model(run / "best.safetensors") == "knee-study"
+        label = w.panel.model.itemText(w.panel.model.findData("knee-study"))
+        assert label.startswith("knee-study (trained RT, 224 px")
+        qtbot.waitUntil(lambda: "knee-study" in w.status_model.text(), timeout=300_000)
+        assert wait_for_results(qtbot, w, 2)[-1].model == "knee-study"
+    finally:
+        store.cached_path("knee-study").unlink()
+
+
+def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_path, pan_zoom_clip):
+    w = window()
+    w.panel.record_video.setChecked(True)
     w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 1)
     w.record_action.setChecked(True)
@@ -87,6 +110,13 @@ def test_recording_gives_a_valid_csv(qtbot, window, tmp_path, pan_zoom_clip):
     rec = read_records(csv_path)
     assert len(rec.values) >= 3 and rec.smoothed
     assert np.all(np.diff(rec.column("time_s")) > 0)
+    meta = json.loads(csv_path.with_suffix(".json").read_text())
+    video = VideoReader(csv_path.with_name(meta["annotated_video"]))
+    frames = list(video)
+    # real time although the model dropped frames: one video frame per source frame interval
+    assert len(frames) == round(rec.column("time_s")[-1] * pan_zoom_clip.fps) + 1
+    clip = VideoReader(pan_zoom_clip.path).info
+    assert video.info.fps == pytest.approx(clip.fps) and frames[0].rgb.shape[:2] == (clip.height, clip.width)
     assert w.snapshot().stat().st_size > 1000
 
 
@@ -95,6 +125,9 @@ class SlowEngine:
 
     class variant:  # noqa: N801 - mimics Engine.variant
         name = "SLOW"
+
+    model = "SLOW"
+    passes = 1
 
     class backend:  # noqa: N801
         device, name = "cpu", "slow"

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from poseapp.cli import main
-from poseapp.training.trainer import TrainOptions, train
+from poseapp.io.images import read_rgb
+from poseapp.training.trainer import TrainOptions, load_data, train
+from poseapp.weights import store
 from tests.conftest import MPII_DIR
 
 
@@ -24,10 +26,21 @@ def test_train_resume_and_eval(tmp_path, capsys):
     assert resumed["epoch"] == 3 and len(losses) == 3 and resumed["step"] == 45
     assert losses[-1] < 0.5 * losses[0]
     assert (run / "log.csv").read_text().count("\n") == 4
+    curves = read_rgb(run / "curves.png")
+    assert curves.shape[0] > 300 and (curves < 128).any()  # three panels with curves drawn
     capsys.readouterr()
     assert main(["eval", "--data", str(MPII_DIR), "--weights", str(run / "best.safetensors"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == "RT" and result["images"] == 5
+    assert main(["weights", "import", str(run), "--name", "rt-from-scratch"]) == 0
+    capsys.readouterr()
+    try:  # the imported model runs like a variant: exported to ONNX, picked by name
+        assert main(["eval", "--data", str(MPII_DIR), "--model", "rt-from-scratch", "--json"]) == 0
+        imported = json.loads(capsys.readouterr().out)
+        assert imported["model"] == "rt-from-scratch"
+        assert imported["overall"]["0.5"] == pytest.approx(result["overall"]["0.5"], abs=3)
+    finally:
+        store.cached_path("rt-from-scratch").unlink()
 
 
 @pytest.mark.slow
@@ -47,3 +60,16 @@ def test_lr_range_test_stops_where_the_loss_diverges():
     best, curve = lr_range_test(options, steps=8, low=1e-4, high=1e3, say=lambda m: None)
     rates = [r for r, _ in curve]
     assert rates[0] == pytest.approx(1e-4) and best in rates and best < 1e3
+
+
+def test_the_data_sets_own_split_files_are_used(tmp_path):
+    records = json.loads((MPII_DIR / "test_mpii.json").read_text())
+    for image in {r["image"] for r in records}:
+        (tmp_path / image).symlink_to(MPII_DIR / image)
+    (tmp_path / "mpii_train.json").write_text(json.dumps(records[:3]))
+    (tmp_path / "mpii_val.json").write_text(json.dumps(records[3:]))
+    train_set, val_set, how = load_data(TrainOptions(data=str(tmp_path)))
+    assert len(train_set) == 3 and len(val_set) == 2 and "mpii_val.json" in how
+    mixed, held, how = load_data(TrainOptions(data=str(MPII_DIR), val_fraction=0.4, seed=1))
+    assert len(mixed) == 3 and len(held) == 2 and "seeded" in how
+    assert not {id(s) for s in mixed} & {id(s) for s in held}

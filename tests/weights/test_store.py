@@ -113,3 +113,66 @@ def test_tflite_reader_rejects_non_tflite(tmp_path):
     bad.write_bytes(b"not a model at all")
     with pytest.raises(PoseappError, match="not a TFLite model"):
         TFLiteGraph(bad)
+
+
+def test_trained_checkpoint_imports_and_runs_like_the_weights_it_holds(tmp_path, capsys):
+    """A `poseapp train` checkpoint holding the official RT weights becomes a model of its own that
+    every path (CLI, ONNX engine, result identity) treats like a variant, and gives RT's keypoints."""
+    from poseapp.cli import main
+    from poseapp.inference.engine import Engine
+    from poseapp.io.images import read_rgb
+
+    run = tmp_path / "clinic-run"
+    store.save_state(run / "best.safetensors", store.load_state("RT"),
+                     {"variant": "RT", "source": "poseapp train, epoch 3", "run": str(run)})
+    assert main(["weights", "import", str(run)]) == 0
+    assert "clinic-run" in capsys.readouterr().out
+    assert store.trained_models() == {"clinic-run": "RT"}
+    assert store.resolve("CLINIC-RUN") == ("clinic-run", store.get_variant("RT"))
+    identity = store.weights_identity("clinic-run")
+    assert identity["trained_model"] == "clinic-run" and identity["run"] == str(run)
+    rgb = read_rgb(UPSTREAM / "MPII.jpg")
+    mine, official = Engine("clinic-run", backend="onnx").predict(rgb), Engine("RT", backend="onnx").predict(rgb)
+    assert mine.variant == "clinic-run"
+    np.testing.assert_allclose(mine.keypoints, official.keypoints, atol=1e-4)
+    assert main(["weights", "list"]) == 0 and "trained RT" in capsys.readouterr().out
+    store.trained_dir().joinpath("clinic-run.safetensors").unlink()
+    store.ensure_onnx("RT")  # re-exporting an official graph leaves other models' graphs alone
+
+
+def test_trained_checkpoint_import_refuses_bad_files(tmp_path):
+    state = store.load_state("RT")
+    unnamed = store.save_state(tmp_path / "a" / "best.safetensors", state, {"source": "somewhere"})
+    with pytest.raises(PoseappError, match="which variant"):
+        store.import_checkpoint(unnamed)
+    wrong = store.save_state(tmp_path / "b" / "best.safetensors", state, {"variant": "I"})
+    with pytest.raises(PoseappError, match="do not fit I"):
+        store.import_checkpoint(wrong)
+    good = store.save_state(tmp_path / "c" / "best.safetensors", state, {"variant": "RT"})
+    with pytest.raises(PoseappError, match="official variant"):
+        store.import_checkpoint(good, "ii-lite")
+    (tmp_path / "junk.safetensors").write_text("not a checkpoint")
+    with pytest.raises(PoseappError, match="not a safetensors"):
+        store.import_checkpoint(tmp_path / "junk.safetensors")
+    with pytest.raises(PoseappError, match="unknown model 'nobody'"):
+        store.resolve("nobody")
+    assert not store.trained_models()
+
+
+def test_bundled_graph_runs_without_weights_or_network(tmp_path, monkeypatch):
+    """A packaged app's first start: nothing cached, offline, the bundled RT graph is used as it is."""
+    import os
+
+    graph = store.ensure_onnx("RT")  # the session cache's graph, before the empty cache takes over
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    shutil.copy2(graph, bundled / graph.name)
+    stale = bundled / graph.name.replace(graph.name.rsplit("-", 1)[1], "g0.onnx")
+    shutil.copy2(graph, stale)
+    os.utime(stale, (2e9, 2e9))  # newer, but of an old graph layout: never picked
+    empty = tmp_path / "first-start-cache"
+    monkeypatch.setenv("POSEAPP_CACHE", str(empty))
+    monkeypatch.setenv("POSEAPP_BUNDLED", str(bundled))
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/models/")
+    assert store.ensure_onnx("RT") == bundled / graph.name
+    assert not empty.exists()  # nothing downloaded, converted or exported
