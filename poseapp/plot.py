@@ -68,8 +68,10 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
 
 
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, panel: tuple[int, int] = (460, 150),
-               angles: bool = False, x_unit: str = " s") -> np.ndarray:
-    """An RGB image with one panel per series against ``x``; ``angles`` fixes the degree grid."""
+               angles: bool = False, x_unit: str = " s",
+               fixed: dict[str, tuple[float, float, float]] | None = None) -> np.ndarray:
+    """An RGB image with one panel per series against ``x``; ``angles`` fixes the degree grid,
+    ``fixed`` gives some series their (low, high, grid step)."""
     x = np.asarray(x, dtype=np.float64)
     if not len(x):
         x = np.zeros(1)
@@ -79,7 +81,7 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, p
     for i, (title, values) in enumerate(series.items()):
         r, c = divmod(i, columns)
         vals = np.asarray(values, dtype=np.float64)[:len(x)]
-        y_range = _angle_range(vals) if angles else _auto_range(vals)
+        y_range = (fixed or {}).get(title) or (_angle_range(vals) if angles else _auto_range(vals))
         _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit)
     return canvas
 

@@ -81,9 +81,11 @@ def load_data(options: TrainOptions) -> tuple[list[Sample], list[Sample], str]:
 
 
 def initial_model(options: TrainOptions, say: Callable[[str], None]):
-    """The model to start from: random, ImageNet backbones through timm, or our converted official weights."""
+    """The model to start from: random (seeded, so a run repeats), ImageNet backbones through timm,
+    or our converted official weights."""
     from poseapp.model.efficientpose import create_model
 
+    torch.manual_seed(options.seed)
     model = create_model(options.variant)
     if options.init == "official":
         from poseapp.weights.convert import check_state
@@ -315,7 +317,8 @@ def _write_curves(path: Path, history: list[dict]) -> None:
     chart = line_chart(epochs, {"training loss (MSE, all passes)": np.array([h["loss"] for h in history]),
                                 "validation PCKh@0.5 (%)": np.array([h["pckh@0.5"] for h in history]),
                                 "validation PCKh@0.1 (%)": np.array([h["pckh@0.1"] for h in history])},
-                       columns=1, panel=(560, 170), x_unit=" ep")
+                       columns=1, panel=(560, 170), x_unit=" ep",
+                       fixed={"validation PCKh@0.5 (%)": (0, 100, 25), "validation PCKh@0.1 (%)": (0, 100, 25)})
     tmp = path.with_name("curves.tmp.png")
     write_image(tmp, chart)
     os.replace(tmp, path)
