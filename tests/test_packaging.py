@@ -1,5 +1,6 @@
-"""Build the `cpu` one-folder app with PyInstaller and run what it built: `--version`, and `selftest`
-on a real image with the bundled RT graph, torch unavailable inside the bundle."""
+"""Build the `cpu` one-folder app with PyInstaller and run what it built: `--version`, `selftest`
+on a real image with the bundled RT graph, torch unavailable inside the bundle, and a variant
+that is not bundled, converted and run without torch from its template."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import MPII_DIR, ROOT
+from tests.conftest import MPII_DIR, ROOT, UPSTREAM
 
 
 @pytest.mark.slow
@@ -35,3 +36,10 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
     assert result["found"] and len(result["keypoints"]) == 16 and result["backend"] == "onnx"
     assert result["torch_importable"] is False and result["window"] == "poseapp"
     assert "(cpu flavour)" in result["about"]  # the build date and flavour reach the About box
+    # another variant on first use: its upstream file converted without torch, run from the template
+    env["POSEAPP_WEIGHTS_SOURCE"] = str(UPSTREAM)
+    other = subprocess.run([str(exe), "image", str(image), "--model", "I_LITE", "--json"], capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert other.returncode == 0, other.stderr[-3000:]
+    pose = json.loads(other.stdout.strip().splitlines()[-1])
+    assert pose["model"] == "I_LITE" and pose["found"] and len(pose["keypoints"]) == 16

@@ -97,11 +97,13 @@ class OnnxBackend:
     name = "onnx"
     device = "cpu"
 
-    def __init__(self, path: str, threads: int | None = None, spin: bool = True) -> None:
+    def __init__(self, path: str, threads: int | None = None, spin: bool = True,
+                 initializers: dict[str, np.ndarray] | None = None) -> None:
         try:
             import onnxruntime as ort
         except ImportError as exc:
             raise PoseappError("the onnx backend needs onnxruntime: pip install onnxruntime") from exc
+        self.path = str(path)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -109,6 +111,9 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if not spin:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if initializers:  # a template's weights, handed over before ONNX Runtime optimises the graph
+            self._weights = [ort.OrtValue.ortvalue_from_numpy(v) for v in initializers.values()]
+            options.add_external_initializers(list(initializers), self._weights)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
 
@@ -129,7 +134,15 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
     if backend == "onnx":
         if device != "cpu":
             raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
-        return OnnxBackend(str(store.ensure_onnx(variant, progress)), threads, spin)
+        graph = store.ensure_onnx(variant, progress)
+        template = store.template_for(store.resolve(variant)[1].name)
+        weights = None
+        if template is not None and graph == template[0]:  # no torch here: fill the template
+            from poseapp.weights.onnx_template import initializers, load_spec
+
+            weights = initializers(load_spec(template[1])[1], store.load_state(variant, progress),
+                                   str(store.cached_path(variant)))
+        return OnnxBackend(str(graph), threads, spin, weights)
     if not store._torch_present():
         raise PoseappError("the torch backend needs torch, which is not installed here")
     if threads:

@@ -1,31 +1,80 @@
 """Upstream Keras .h5 / TFLite files -> a state dict for our EfficientPose module.
 
-Both converters walk one layer map (``layer_names.upstream_layers``) and differ only in where
-they read arrays and in their layouts. TFLite has BatchNorm folded into the convolution: the
+Both converters walk one layer table (``layer_table``, made from ``layer_names.upstream_layers``)
+and differ only in where they read arrays and in their layouts. The table is plain data, so a
+torch-free install converts with a table written at build time (``weights/onnx_template.py``).
+TFLite has BatchNorm folded into the convolution: the
 folded bias goes into an identity BatchNorm (scale 1, mean 0, variance 1 - eps), which
 reproduces the folded graph exactly while keeping one module structure for every source.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.errors import PoseappError
-from poseapp.weights.layer_names import upstream_layers
+from poseapp.model.variants import get_variant
 
 # (from upstream layout to PyTorch's) per layer kind
 _KERAS = {"conv": (3, 2, 0, 1), "dw": (2, 3, 0, 1), "deconv": (3, 2, 0, 1)}
 _TFLITE = {"conv": (0, 3, 1, 2), "dw": (3, 0, 1, 2), "deconv": (3, 0, 1, 2)}
 
 
-def _kind(module) -> str:
+@dataclass(frozen=True)
+class LayerSpec:
+    """One upstream layer with weights: where its arrays go in our state dict, without torch."""
+
+    name: str  # upstream layer name
+    kind: str  # conv, dw or deconv (the kernel layouts differ)
+    conv: str  # state-dict prefix of the convolution
+    bias: bool  # whether our convolution has a bias
+    bn_name: str | None = None  # upstream BatchNorm layer after it
+    bn: str | None = None  # state-dict prefix of our BatchNorm
+    eps: float = 1e-3
+
+
+@dataclass(frozen=True)
+class LayerTable:
+    """A variant's layers and the shape of every state-dict entry: what conversion and checks need."""
+
+    variant: str
+    layers: tuple[LayerSpec, ...]
+    shapes: dict[str, tuple[int, ...]]
+
+    def as_dict(self) -> dict:
+        return {"variant": self.variant, "layers": [asdict(x) for x in self.layers],
+                "shapes": {k: list(v) for k, v in self.shapes.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LayerTable:
+        return cls(data["variant"], tuple(LayerSpec(**x) for x in data["layers"]),
+                   {k: tuple(v) for k, v in data["shapes"].items()})
+
+
+def layer_table(variant: str) -> LayerTable:
+    """The table for ``variant``, read off our module (needs torch)."""
     from torch import nn
 
-    if isinstance(module, nn.ConvTranspose2d):
-        return "deconv"
-    return "dw" if module.groups > 1 else "conv"
+    from poseapp.model.efficientpose import create_model
+    from poseapp.weights.layer_names import upstream_layers
+
+    model = create_model(variant)
+    names = {id(m): n for n, m in model.named_modules()}
+
+    def kind(module) -> str:
+        if isinstance(module, nn.ConvTranspose2d):
+            return "deconv"
+        return "dw" if module.groups > 1 else "conv"
+
+    layers = tuple(LayerSpec(x.name, kind(x.conv), names[id(x.conv)], x.conv.bias is not None, x.bn_name,
+                             names[id(x.bn)] if x.bn is not None else None,
+                             float(x.bn.eps) if x.bn is not None else 1e-3)
+                   for x in upstream_layers(model))
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    return LayerTable(model.variant.name, layers, shapes)
 
 
 def _keras_arrays(path: Path):
@@ -71,7 +120,7 @@ def _tflite_arrays(path: Path):
         out = {"weight": kernel.transpose(_TFLITE[kind]), "bias": None}
         n = kernel.shape[0] if kind != "dw" else kernel.shape[-1]
         if layer.bn is not None:
-            eps = layer.bn.eps
+            eps = layer.eps
             folded = bias if bias is not None else np.zeros(n, np.float32)
             out["bn"] = (np.ones(n, np.float32), folded, np.zeros(n, np.float32),
                          np.full(n, 1.0 - eps, np.float32))
@@ -83,44 +132,45 @@ def _tflite_arrays(path: Path):
     return read, input_size
 
 
-def convert(path: Path, variant: str) -> dict[str, np.ndarray]:
+def convert(path: Path, variant: str, table: LayerTable | None = None) -> dict[str, np.ndarray]:
     """Read an upstream model file and return our state dict (numpy float32) for ``variant``.
 
+    ``table`` None reads the layer table off our module (torch); a torch-free install passes one.
     Raises PoseappError naming the file when it is unreadable or does not fit the variant.
     """
-    from poseapp.model.efficientpose import create_model
-
     path = Path(path)
-    model = create_model(variant)
+    table = table or layer_table(variant)
+    resolution = get_variant(variant).resolution
     if path.suffix == ".h5":
         read, size = _keras_arrays(path)
     elif path.suffix == ".tflite":
         read, size = _tflite_arrays(path)
     else:
         raise PoseappError(f"{path}: unknown model format (expected .h5 or .tflite)")
-    if size not in (None, model.variant.resolution):
-        raise PoseappError(f"{path.name} takes {size}px input but {variant} takes {model.variant.resolution}px")
+    if size not in (None, resolution):
+        raise PoseappError(f"{path.name} takes {size}px input but {variant} takes {resolution}px")
 
-    names = {id(m): n for n, m in model.named_modules()}
     state: dict[str, np.ndarray] = {}
-    for layer in upstream_layers(model):
-        arrays = read(layer, _kind(layer.conv))
-        prefix = names[id(layer.conv)]
-        state[f"{prefix}.weight"] = arrays["weight"]
-        if layer.conv.bias is not None:
-            state[f"{prefix}.bias"] = arrays["bias"]
+    for layer in table.layers:
+        arrays = read(layer, layer.kind)
+        state[f"{layer.conv}.weight"] = arrays["weight"]
+        if layer.bias:
+            state[f"{layer.conv}.bias"] = arrays["bias"]
         if layer.bn is not None:
-            bn = names[id(layer.bn)]
             for key, value in zip(("weight", "bias", "running_mean", "running_var"), arrays["bn"]):
-                state[f"{bn}.{key}"] = value
-    check_state(model, state, path.name)
+                state[f"{layer.bn}.{key}"] = value
+    check_shapes(table.variant, table.shapes, state, path.name)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
 
 
 def check_state(model, state: dict[str, np.ndarray], source: str) -> None:
     """Raise PoseappError unless ``state`` has exactly the keys and shapes ``model`` needs."""
-    variant = model.variant.name
-    target = {k: v.shape for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    target = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    check_shapes(model.variant.name, target, state, source)
+
+
+def check_shapes(variant: str, target: dict[str, tuple[int, ...]], state: dict[str, np.ndarray], source: str) -> None:
+    """Raise PoseappError unless ``state`` has exactly the keys and shapes in ``target``."""
     extra = sorted(set(state) - set(target))
     if extra:
         raise PoseappError(f"weights from {source} do not fit {variant}: unexpected {', '.join(extra[:3])}")

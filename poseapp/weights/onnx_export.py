@@ -20,8 +20,13 @@ OPSET = 17
 GRAPH_VERSION = 3  # in the file name: a graph exported by older code is never picked up
 
 
-def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: str = "the cache") -> Path:
-    """Write ``variant`` with ``state`` (read from ``source``) as an ONNX file at ``dest``, atomically."""
+def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: str = "the cache",
+                fold: bool = True) -> Path:
+    """Write ``variant`` with ``state`` (read from ``source``) as an ONNX file at ``dest``, atomically.
+
+    fold: let the exporter fold BatchNorm into the convolutions; off, every initializer keeps its
+    state-dict name (what a template needs) and ONNX Runtime does the folding when it loads the graph.
+    """
     import torch
 
     from poseapp.model.static import static_copy
@@ -48,7 +53,9 @@ def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: 
             warnings.simplefilter("ignore")
             torch.onnx.export(Nhwc(model).eval(), (torch.zeros(1, size, size, 3),), tmp, dynamo=False,
                               opset_version=OPSET, input_names=["image"], output_names=["heatmaps"],
-                              dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}})
+                              dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}},
+                              do_constant_folding=fold,
+                              training=torch.onnx.TrainingMode.EVAL if fold else torch.onnx.TrainingMode.PRESERVE)
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -153,7 +153,7 @@ def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str
         raise PoseappError(
             f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
         )
-    state = convert(upstream_file, variant)
+    state = convert(upstream_file, variant, None if _torch_present() else _template_table(variant))
     meta = {"variant": variant, "source": entry.path, "blob": entry.blob, "origin": origin,
             "commit": load_manifest().commit}
     return save_state(cached_path(variant), state, meta)
@@ -291,6 +291,27 @@ def _torch_present() -> bool:
         return False
 
 
+def template_for(variant: str) -> tuple[Path, Path] | None:
+    """A bundled graph template of ``variant`` (its graph and JSON), for installs without torch."""
+    from poseapp.weights.onnx_template import template_paths
+
+    folder = bundled_dir()
+    if folder is None:
+        return None
+    paths = template_paths(folder / "templates", variant)
+    return paths if all(p.is_file() for p in paths) else None
+
+
+def _template_table(variant: str):
+    """The layer table that converts ``variant``'s upstream file without torch."""
+    from poseapp.weights.onnx_template import load_spec
+
+    found = template_for(variant)
+    if found is None:
+        raise PoseappError(f"converting the {variant} weights needs torch, or this app's bundled graph templates")
+    return load_spec(found[1])[0]
+
+
 def _graph_path(variant: str, digest: str) -> Path:
     """The graph's file: model, the weights' SHA-256 (16 hex digits) and the graph layout version."""
     from poseapp.weights.onnx_export import GRAPH_VERSION
@@ -310,7 +331,8 @@ def _graphs(folder: Path, model: str, any_version: bool = False) -> list[Path]:
 def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
     """The ONNX graph for ``variant``, exported from its cached weights when missing or stale.
 
-    Without torch, a graph already in the cache is used as it is (the weights file may be absent).
+    Without torch, a graph already in the cache is used as it is (the weights file may be absent);
+    failing that, the bundled template of its variant, which ``create_backend`` fills with the weights.
     """
     name = resolve(variant)[0]
     weights = cached_path(name)
@@ -324,6 +346,9 @@ def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
             if found:
                 return found[-1]
     if not _torch_present():
+        template = template_for(resolve(name)[1].name)
+        if template is not None:
+            return template[0]
         raise PoseappError(
             f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
             "with its default dependencies, or copy an exported graph there"

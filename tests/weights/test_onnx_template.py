@@ -1,0 +1,58 @@
+"""Graph templates: an install without torch converts an upstream file with the bundled layer table
+and runs the variant from its weightless template, with the keypoints of the full export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from poseapp.errors import PoseappError
+from poseapp.inference.engine import Engine
+from poseapp.io.images import read_rgb
+from poseapp.weights.onnx_template import export_template, initializers, load_spec
+from tests.conftest import UPSTREAM
+from tests.helpers import run_without
+
+VARIANTS = ("I", "RT_LITE")
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundled")
+    for variant in VARIANTS:
+        graph, _ = export_template(variant, folder / "templates")
+        assert graph.stat().st_size < 400_000  # structure only: no weights inside
+        assert not list((folder / "templates").glob("*.bin"))
+    return folder
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_torch_free_install_runs_a_downloaded_variant_from_its_template(bundled, tmp_path, variant):
+    cache = tmp_path / "cache"
+    body = (
+        "import json\n"
+        "from poseapp.inference.engine import Engine\n"
+        "from poseapp.io.images import read_rgb\n"
+        "from poseapp.weights import store\n"
+        f"engine = Engine({variant!r}, backend='onnx')\n"
+        f"pose = engine.predict(read_rgb({str(UPSTREAM / 'MPII.jpg')!r}))\n"
+        "print(json.dumps({'keypoints': pose.keypoints.tolist(), 'graph': engine.backend.path,"
+        f" 'cached': store.cached_path({variant!r}).exists()}}))\n"
+    )
+    env = {"POSEAPP_BUNDLED": str(bundled), "POSEAPP_CACHE": str(cache), "POSEAPP_WEIGHTS_SOURCE": str(UPSTREAM)}
+    run = run_without(("torch", "torchvision", "timm", "onnx"), body, env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["graph"].endswith(".t1.onnx") and got["cached"]  # converted without torch, run from the template
+    full = Engine(variant, backend="onnx").predict(read_rgb(UPSTREAM / "MPII.jpg"))
+    np.testing.assert_allclose(np.array(got["keypoints"]), full.keypoints, atol=1e-3)
+
+
+def test_a_kernel_the_template_cannot_run_is_refused(bundled):
+    _, recipe = load_spec(bundled / "templates" / "EfficientPoseI.t1.json")
+    step = next(s for s in recipe if s["op"] == "diag")
+    mixed = np.ones((16, 16, 4, 4), np.float32)
+    with pytest.raises(PoseappError, match="mixes channels"):
+        initializers([step], {step["key"]: mixed}, "a trained checkpoint")
