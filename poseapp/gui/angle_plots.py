@@ -35,6 +35,7 @@ class AnglePlots(QWidget):
         self.history: dict[str, deque] = {}
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self._titles: dict[str, str] = {}
 
     def set_angles(self, names: tuple[str, ...], bands: bool | None = None) -> None:
         """Show these angles, one stacked plot each (their history is kept)."""
@@ -44,6 +45,7 @@ class AnglePlots(QWidget):
         self.graphics.clear()
         self.plots.clear()
         self.curves.clear()
+        self._titles.clear()
         for i, name in enumerate(self.names):
             plot = self.graphics.addPlot(row=i, col=0)
             plot.setYRange(0, 180)
@@ -62,8 +64,11 @@ class AnglePlots(QWidget):
         self._redraw()
 
     def _title(self, name: str, value: float) -> None:
+        """The current value in the title; set only when its text changes (a title is laid out as HTML)."""
         text = "–" if not np.isfinite(value) else f"{value:.0f}°"
-        self.plots[name].setTitle(f"{name.replace('_', ' ')}: <b>{text}</b>", size="9pt")
+        if self._titles.get(name) != text:
+            self._titles[name] = text
+            self.plots[name].setTitle(f"{name.replace('_', ' ')}: <b>{text}</b>", size="9pt")
 
     def add(self, t: float, angles: dict[str, float]) -> None:
         for name in self.names:
