@@ -64,3 +64,21 @@ def test_without_torch_or_graph_the_message_says_why(tmp_path):
     result = run_without(TORCH, body, env={"POSEAPP_CACHE": str(tmp_path)})
     assert result.returncode == 2
     assert "exporting one needs torch" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_listing_devices_does_not_import_torch_and_a_gpu_is_confirmed_before_use(monkeypatch):
+    import subprocess
+    import sys
+
+    from poseapp.inference import backends
+
+    listed = subprocess.run([sys.executable, "-c", "import sys\nfrom poseapp.inference.backends import "
+                             "available_devices\nprint(available_devices(), 'torch' in sys.modules)"],
+                            capture_output=True, text=True, timeout=120)
+    assert listed.stdout.strip().endswith("False")  # the window opens without torch's 3 s import
+    monkeypatch.setattr(backends, "_cuda_driver_devices", lambda: 1)  # a driver with a GPU...
+    monkeypatch.setattr(backends, "_torch_has", lambda device: False)  # ...that this torch cannot use
+    assert backends.available_devices()[0] == "cuda"
+    assert backends.resolve_device("auto") == "cpu"
+    with pytest.raises(PoseappError, match="available: cpu"):
+        backends.resolve_device("cuda")
