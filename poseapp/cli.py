@@ -110,17 +110,12 @@ def cmd_image(args: argparse.Namespace) -> int:
 
 def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...]):
     """An engine on a trained checkpoint (safetensors with its variant in the metadata), torch on CPU."""
-    from safetensors import safe_open
-
     from poseapp.inference.backends import TorchBackend
     from poseapp.inference.engine import Engine
-    from poseapp.weights.store import load_state_file
+    from poseapp.weights.store import checkpoint_variant, load_state_file
 
     state = load_state_file(Path(path))
-    with safe_open(path, "np") as f:
-        variant = (f.metadata() or {}).get("variant")
-    if not variant:
-        raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
+    variant = checkpoint_variant(Path(path))
     return Engine(variant, backend=TorchBackend(variant, state, "cpu", source=path), flip=flip, scales=scales)
 
 

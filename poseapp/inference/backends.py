@@ -163,14 +163,7 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
     if backend == "onnx":
         if device != "cpu":
             raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
-        graph = store.ensure_onnx(variant, progress)
-        template = store.template_for(store.resolve(variant)[1].name)
-        weights = None
-        if template is not None and graph == template[0]:  # no torch here: fill the template
-            from poseapp.weights.onnx_template import initializers, load_spec
-
-            weights = initializers(load_spec(template[1])[1], store.load_state(variant, progress),
-                                   str(store.cached_path(variant)))
+        graph, weights = store.onnx_graph(variant, progress)
         return OnnxBackend(str(graph), threads, spin, weights)
     if not store._torch_present():
         raise PoseappError("the torch backend needs torch, which is not installed here")

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import replacing
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -28,6 +29,5 @@ def write_image(path: str | Path, rgb: np.ndarray) -> None:
     ok, buf = cv2.imencode(p.suffix or ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise PoseappError(f"cannot encode an image as {p.suffix!r}")
-    tmp = p.with_name(p.name + ".tmp")
-    buf.tofile(tmp)
-    tmp.replace(p)
+    with replacing(p) as tmp:
+        buf.tofile(tmp)

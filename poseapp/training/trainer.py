@@ -3,8 +3,8 @@ cyclical rate, PCKh validation through ``poseapp.evaluation``, checkpoints that 
 
 A run folder holds ``last.safetensors`` (weights, variant in the metadata), ``last.optim.pt``
 (optimiser state), ``best.safetensors`` (best validation PCKh@0.5), ``run.json`` (options, epoch,
-step, history) and ``log.csv`` (one row per epoch). Every file is written to a temporary name and
-renamed, so an interrupted run resumes from its last complete epoch.
+step, history), ``log.csv`` (one row per epoch) and ``curves.png`` (loss and PCKh). Every
+file is written to a temporary name and renamed, so an interrupted run resumes from its last complete epoch.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import write_json
+from poseapp.io.atomic import replacing, write_json
 from poseapp.io.mpii import Sample, load_mpii, standard_split
 from poseapp.model.variants import get_variant
 from poseapp.training.dataset import epoch_loader
@@ -256,7 +255,7 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
         f"{options.batch}, {per_epoch} steps per epoch, {options.workers} loader worker(s), on {device}")
     for epoch in range(record["epoch"], options.epochs):
         sigma = sigma_at(epoch, options.epochs, variant.resolution // 8)
-        t0, losses = time.perf_counter(), []
+        t0, total, steps = time.perf_counter(), torch.zeros((), device=device), 0
         batches = epoch_loader(train_set, variant, sigma, options.seed, epoch, per_epoch, options.batch,
                                procs.rank, procs.world, options.workers)
         for x, heat, field in batches:
@@ -271,14 +270,16 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
             scaler.scale(loss).backward()
             scaler.step(optimiser)
             scaler.update()
-            losses.append(mean(float(loss.detach()), procs))
+            total += loss.detach()  # summed on the device: no host sync per step
+            steps += 1
             record["step"] += 1
+        epoch_loss = mean(float(total) / max(steps, 1), procs)
         if procs.main:
             model.eval()
             metrics = validate(model, variant.name, val_set, options.val_flip, tuple(options.val_scales))
             set_train_mode(model, options)
             row = {"epoch": epoch + 1, "step": record["step"], "lr": round(lr, 8), "sigma": round(sigma, 3),
-                   "loss": float(np.mean(losses)), **metrics, "seconds": round(time.perf_counter() - t0, 2)}
+                   "loss": epoch_loss, **metrics, "seconds": round(time.perf_counter() - t0, 2)}
             _save_epoch(out, record, row, model, optimiser, variant.name)
             say(f"epoch {epoch + 1}/{options.epochs}: loss {row['loss']:.5f}, PCKh@0.5 {metrics['pckh@0.5']:.1f}, "
                 f"@0.1 {metrics['pckh@0.1']:.1f}, {row['seconds']:.0f} s")
@@ -297,9 +298,8 @@ def _save_epoch(out: Path, record: dict, row: dict, model, optimiser, variant: s
     meta = {"variant": variant, "source": f"poseapp train, epoch {row['epoch']}", "run": str(out)}
     state = state_numpy(model)
     save_state(out / "last.safetensors", state, meta)
-    tmp = out / "last.optim.pt.tmp"
-    torch.save(optimiser.state_dict(), tmp)
-    os.replace(tmp, out / "last.optim.pt")
+    with replacing(out / "last.optim.pt") as tmp:
+        torch.save(optimiser.state_dict(), tmp)
     if record["best"] is None or row["pckh@0.5"] >= record["best"]["pckh@0.5"]:
         record["best"] = row
         save_state(out / "best.safetensors", state, meta)
@@ -319,15 +319,11 @@ def _write_curves(path: Path, history: list[dict]) -> None:
                                 "validation PCKh@0.1 (%)": np.array([h["pckh@0.1"] for h in history])},
                        columns=1, panel=(560, 170), x_unit=" ep",
                        fixed={"validation PCKh@0.5 (%)": (0, 100, 25), "validation PCKh@0.1 (%)": (0, 100, 25)})
-    tmp = path.with_name("curves.tmp.png")
-    write_image(tmp, chart)
-    os.replace(tmp, path)
+    write_image(path, chart)
 
 
 def _write_log(path: Path, history: list[dict]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    with replacing(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(history[0]))
         w.writeheader()
         w.writerows(history)
-    os.replace(tmp, path)

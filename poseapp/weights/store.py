@@ -56,34 +56,47 @@ def _metadata(path: Path) -> dict[str, str]:
         raise PoseappError(f"{path} is not a safetensors checkpoint ({exc})") from exc
 
 
+def checkpoint_variant(path: Path) -> str:
+    """The variant a trained checkpoint holds, from its metadata; PoseappError when it does not say."""
+    variant = _metadata(path).get("variant")
+    if not variant:
+        raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
+    return get_variant(variant).name
+
+
 def trained_models() -> dict[str, str]:
     """Imported trained models: name -> variant, by name."""
     found = {}
     for path in sorted(trained_dir().glob("*.safetensors")):
         try:
-            found[path.stem] = get_variant(_metadata(path).get("variant", "")).name
+            found[path.stem] = checkpoint_variant(path)
         except PoseappError:
             continue  # a damaged or foreign file is not offered
     return found
 
 
-def resolve(model: str) -> tuple[str, Variant]:
-    """A model's canonical name and architecture: an official variant, or an imported trained model."""
-    key = model.strip()
-    trained = {name.lower(): (name, variant) for name, variant in trained_models().items()}
-    if key.lower() in trained:
-        name, variant = trained[key.lower()]
-        return name, get_variant(variant)
+def _official(name: str) -> Variant | None:
+    """The official variant ``name`` spells (any case, 'II Lite' or 'II-LITE'), or None."""
     try:
-        variant = get_variant(key)
+        return get_variant(name)
     except PoseappError:
-        names = ", ".join([*VARIANTS, *(n for n, _ in trained.values())])
-        raise PoseappError(f"unknown model {model!r}; choose one of: {names}") from None
-    return variant.name, variant
+        return None
 
 
-def is_trained(model: str) -> bool:
-    return resolve(model)[0] not in VARIANTS
+def resolve(model: str) -> tuple[str, Variant]:
+    """A model's canonical name and architecture: an official variant, or an imported trained model.
+
+    Official names are answered without touching the disk (a trained model cannot take one).
+    """
+    variant = _official(model)
+    if variant is not None:
+        return variant.name, variant
+    trained = {name.lower(): (name, kind) for name, kind in trained_models().items()}
+    if model.strip().lower() in trained:
+        name, kind = trained[model.strip().lower()]
+        return name, get_variant(kind)
+    names = ", ".join([*VARIANTS, *(n for n, _ in trained.values())])
+    raise PoseappError(f"unknown model {model!r}; choose one of: {names}")
 
 
 def cached_path(model: str) -> Path:
@@ -261,21 +274,18 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
         path = path / "best.safetensors"
     if not path.is_file():
         raise PoseappError(f"no trained checkpoint at {path}")
-    meta = _metadata(path)
-    if not meta.get("variant"):
-        raise PoseappError(f"{path} does not say which variant it holds (no 'variant' in its metadata)")
-    variant = get_variant(meta["variant"]).name
+    variant = checkpoint_variant(path)
     name = (name or (path.parent.name if path.stem in ("best", "last") else path.stem)).strip()
     if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|'):
         raise PoseappError(f"{name!r} cannot name a model: use letters, digits, '-' and '_'")
-    if name.upper().replace(" ", "_").replace("-", "_") in VARIANTS:
+    if _official(name) is not None:
         raise PoseappError(f"{name!r} is an official variant's name; pick another with --name")
     state = load_state_file(path)
     if _torch_present():
         from poseapp.weights.convert import load_model
 
         load_model(variant, state, str(path))
-    meta = {**meta, "variant": variant, "name": name, "imported_from": str(path.resolve())}
+    meta = {**_metadata(path), "variant": variant, "name": name, "imported_from": str(path.resolve())}
     save_state(trained_dir() / f"{name}.safetensors", state, meta)
     return name
 
@@ -329,36 +339,45 @@ def _graphs(folder: Path, model: str, any_version: bool = False) -> list[Path]:
 
 
 def ensure_onnx(variant: str, progress: Progress | None = None) -> Path:
-    """The ONNX graph for ``variant``, exported from its cached weights when missing or stale.
+    """The ONNX graph for ``variant`` (see ``onnx_graph``)."""
+    return onnx_graph(variant, progress)[0]
+
+
+def onnx_graph(variant: str, progress: Progress | None = None) -> tuple[Path, dict[str, np.ndarray] | None]:
+    """The ONNX graph for ``variant``, exported from its cached weights when missing or stale, and
+    the weights to hand ONNX Runtime with it (None: the graph holds its own).
 
     Without torch, a graph already in the cache is used as it is (the weights file may be absent);
-    failing that, the bundled template of its variant, which ``create_backend`` fills with the weights.
+    failing that, the bundled template of its variant, filled with the (downloaded) weights.
     """
-    name = resolve(variant)[0]
+    name, kind = resolve(variant)
     weights = cached_path(name)
     if weights.exists():
         path = _graph_path(name, _sha256(weights))
         if path.exists():
-            return path
+            return path, None
     else:
         for folder in (onnx_dir(), bundled_dir()):
             found = _graphs(folder, name) if folder else []
             if found:
-                return found[-1]
+                return found[-1], None
     if not _torch_present():
-        template = template_for(resolve(name)[1].name)
-        if template is not None:
-            return template[0]
-        raise PoseappError(
-            f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
-            "with its default dependencies, or copy an exported graph there"
-        )
+        template = template_for(kind.name)
+        if template is None:
+            raise PoseappError(
+                f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
+                "with its default dependencies, or copy an exported graph there"
+            )
+        from poseapp.weights.onnx_template import initializers, load_spec
+
+        state = load_state(name, progress)
+        return template[0], initializers(load_spec(template[1])[1], state, str(cached_path(name)))
     from poseapp.weights.onnx_export import export_onnx
 
     weights = ensure_weights(name, progress)
     path = _graph_path(name, _sha256(weights))
-    export_onnx(resolve(name)[1].name, load_state(name), path, str(weights))
+    export_onnx(kind.name, load_state(name), path, str(weights))
     for old in _graphs(onnx_dir(), name, any_version=True):
         if old != path:
             old.unlink(missing_ok=True)
-    return path
+    return path, None
