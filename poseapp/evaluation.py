@@ -96,9 +96,10 @@ class ClipResult:
     frames: int
     ms_per_frame: float
     passes_per_frame: float
+    every: int = 1
 
     def as_dict(self) -> dict:
-        return {"mode": self.mode, "pckh@0.5": round(self.pckh, 1), "frames": self.frames,
+        return {"mode": self.mode, "every": self.every, "pckh@0.5": round(self.pckh, 1), "frames": self.frames,
                 "ms_per_frame": round(self.ms_per_frame, 1), "fps": round(1000 / max(self.ms_per_frame, 1e-9), 1),
                 "forward_passes_per_frame": round(self.passes_per_frame, 2)}
 
@@ -106,16 +107,15 @@ class ClipResult:
 def evaluate_clip(engine: Engine, clip: PanZoomClip, mode: str, every: int = 1) -> ClipResult:
     """Mean PCKh@0.5 of localisation ``mode`` over a pan-and-zoom clip, every ``every``-th frame.
 
-    ``track`` follows the person and so sees every frame whatever ``every`` says.
+    ``track`` on every n-th frame is a live view whose model drops the frames in between.
     """
     from poseapp.io.pan_zoom import pckh_per_frame
     from poseapp.io.video import VideoReader
 
-    step = 1 if mode == "track" else every
     localiser = make_localiser(mode, engine)
     preds, used, spent, passes = [], [], 0.0, 0
     for frame in VideoReader(clip.path):
-        if frame.index % step:
+        if frame.index % every:
             continue
         t0 = time.perf_counter()
         pose = localiser.locate(engine, frame.rgb)
@@ -125,4 +125,4 @@ def evaluate_clip(engine: Engine, clip: PanZoomClip, mode: str, every: int = 1) 
         used.append(frame.index)
     scores = pckh_per_frame(np.array(preds), clip.subset(used))
     n = max(len(used), 1)
-    return ClipResult(mode, float(scores.mean()), len(used), 1000 * spent / n, passes / n)
+    return ClipResult(mode, float(scores.mean()), len(used), 1000 * spent / n, passes / n, every)

@@ -23,6 +23,31 @@ def test_opencv_and_pyside6_share_a_process(qtbot):
     assert "cv2" not in os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
 
 
+def test_qt_binding_keeps_reference_counts(qtbot):
+    """PySide6 6.12.0 released a reference to None (a void call) or True (an emit) that it never took:
+    at the window's few hundred calls a second, None's count ran out within minutes and Python aborted."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QWidget
+
+    class Emitter(QObject):
+        fired = Signal(object)
+
+    widget, emitter, got = QWidget(), Emitter(), []
+    qtbot.addWidget(widget)
+    emitter.fired.connect(got.append)
+    calls = 2000
+    none, true = sys.getrefcount(None), sys.getrefcount(True)
+    for i in range(calls):
+        widget.update()
+        widget.setWindowTitle("poseapp")
+        emitter.fired.emit(i)
+    assert len(got) == calls
+    assert sys.getrefcount(None) > none - calls // 2, "the Qt binding drops references to None (PySide6 6.12.0?)"
+    assert sys.getrefcount(True) > true - calls // 2, "the Qt binding drops references to True (PySide6 6.12.0?)"
+
+
 def test_core_imports_without_qt():
     core = ["poseapp.cli", "poseapp.inference.engine", "poseapp.evaluation", "poseapp.draw",
             "poseapp.weights.store", "poseapp.weights.convert", "poseapp.model.summary", "poseapp.io.mpii"]

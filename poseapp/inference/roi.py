@@ -12,8 +12,11 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
   scores under ``min_score``, the result is marked not found.
 
 - ``track``: video. The next frame's crop comes from the previous pose's joints, one forward pass
-  a frame, as MediaPipe does; the first frame, and any frame after the pose's score drops under
-  ``keep_score``, falls back to ``auto``. Stateful: one ``Track`` per video, ``reset()`` on a seek.
+  a frame, as MediaPipe does. When that crop's score drops under ``keep_score`` (the person moved
+  more than the margin, as when a live view drops frames), a crop ``widen`` times larger around the
+  same place is tried and refined (three passes); only when that fails too, and on the first frame,
+  does it fall back to ``auto`` (about 26 passes). Stateful: one ``Track`` per video, ``reset()``
+  on a seek.
 """
 
 from __future__ import annotations
@@ -165,33 +168,60 @@ class Track:
 
     mode = "track"
 
-    def __init__(self, search: AutoSearch, keep_score: float = 0.25) -> None:
+    def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0) -> None:
         self.search = search
         self.keep_score = keep_score
+        self.widen = widen
         self.previous: Pose | None = None
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
         self.previous = None
 
-    def follow(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
-        """The pose in the crop around the previous frame's joints; None when there is nothing to follow."""
+    def _previous_box(self) -> Box | None:
         prev = self.previous
         if prev is None or not prev.found:
             return None
-        box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
+        return joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
+
+    def follow(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
+        """The pose in the crop around the previous frame's joints; None when there is nothing to follow."""
+        box = self._previous_box()
         if box is None:
             return None
         pose = engine.predict(rgb, box)
         pose.extra["forward_passes"] = engine.passes
-        return pose if pose.score >= self.keep_score else None
+        return pose
+
+    def recover(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
+        """The person near where they were: a ``widen`` times larger crop, refined when someone is there."""
+        box = self._previous_box()
+        if box is None:
+            return None
+        side = box.size * self.widen
+        pose = engine.predict(rgb, Box(box.x + box.size / 2 - side / 2, box.y + box.size / 2 - side / 2, side))
+        passes = engine.passes
+        if pose.score >= self.keep_score:
+            pose = self.search.refine(engine, rgb, pose)
+            passes *= 1 + self.search.refinements
+        pose.extra["forward_passes"] = passes
+        return pose
 
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
-        pose = self.follow(engine, rgb)
-        tracked = pose is not None
+        spent, pose, how = 0, None, "searched"
+        for name, attempt in (("followed", self.follow), ("recovered", self.recover)):
+            candidate = attempt(engine, rgb)
+            if candidate is None:  # nothing to follow
+                break
+            if candidate.score >= self.keep_score:
+                pose, how = candidate, name
+                break
+            spent += candidate.extra["forward_passes"]
         if pose is None:
             pose = self.search.locate(engine, rgb)
-        pose.extra["tracked"] = tracked
+        pose.extra["forward_passes"] += spent
+        pose.extra["tracked"] = how != "searched"
+        pose.extra["localised"] = how
         self.previous = pose
         return pose
 

@@ -53,6 +53,10 @@ def test_playing_a_clip_draws_poses(qtbot, window):
     assert all(r.pose.keypoints.shape == (16, 3) for r in got) and got[0].frame.index == 0
     assert any(r.pose.found for r in got) and w.view.frames_shown >= 2
     assert w.view.last_image is not None and got[0].model == "RT"
+    shown, h, w_ = w.view.qimage, *w.view.last_image.shape[:2]
+    for y, x in ((0, 0), (h // 2, w_ // 3), (h - 1, w_ - 1)):  # the painted image keeps the frame's colours
+        c = shown.pixelColor(x, y)
+        assert (c.red(), c.green(), c.blue()) == tuple(int(v) for v in w.view.last_image[y, x])
 
 
 def test_still_image_and_bad_file(qtbot, window, tmp_path):

@@ -102,3 +102,25 @@ def test_track_follows_the_person_and_searches_when_lost(engines):
     assert not lost.extra["tracked"] and not lost.found
     track.reset()
     assert not track.locate(engine, rgb).extra["tracked"]
+
+
+def test_track_recovers_a_person_who_moved_past_the_crop(engines, pan_zoom_clip):
+    """A live view that drops frames: every 12th frame of the pan-and-zoom clip. Where the person has
+    left the previous crop, the widened crop finds them in three passes; the whole-frame search (26)
+    is left for the first frame and the zoomed-out turn."""
+    from poseapp.io.pan_zoom import pckh_per_frame
+    from poseapp.io.video import VideoReader
+
+    engine = engines("RT")
+    track = make_localiser("track", engine)
+    used, found, how = [], [], []
+    for frame in VideoReader(pan_zoom_clip.path):
+        if frame.index % 12 == 0:
+            pose = track.locate(engine, frame.rgb)
+            used.append(frame.index)
+            found.append(pose.keypoints[:, :2])
+            how.append(pose.extra["localised"])
+            if pose.extra["localised"] == "recovered":
+                assert pose.extra["forward_passes"] <= 1 + 1 + track.search.refinements
+    assert how.count("recovered") >= 3 and how.count("searched") <= 2, how
+    assert pckh_per_frame(np.array(found), pan_zoom_clip.subset(used)).mean() >= 90
