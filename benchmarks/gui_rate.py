@@ -1,7 +1,8 @@
 """The GUI path's rates against bare inference: capture FPS, inference FPS and latency while the
 window plays a clip, then the same engine alone on the same frames.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/gui_rate.py [--models RT I] [--seconds 15] [--repeats 3] [--json OUT]
+    QT_QPA_PLATFORM=xcb xvfb-run -a python benchmarks/gui_rate.py [--models RT I] [--seconds 10] [--repeats 3]
+        [--gil-switch-ms 1] [--json OUT]
 
 The clip is the pan-and-zoom clip (30 fps) built from an MPII image, long enough that the measured
 seconds never reach its end: reopening it would reset the tracker, and the search that follows (about
@@ -24,6 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEvent, QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from poseapp.gui import main_window  # noqa: E402
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 from poseapp.io.mpii import load_mpii  # noqa: E402
 from poseapp.io.pan_zoom import build_clip  # noqa: E402
@@ -76,8 +78,11 @@ def main() -> int:
     p.add_argument("--models", nargs="+", default=["RT", "I"])
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--repeats", type=int, default=3, help="bare/GUI pairs per model; the median pair is reported")
+    p.add_argument("--gil-switch-ms", type=float, default=1000 * main_window.GIL_SWITCH_S,
+                   help="the GIL switch interval the window sets (Python's default is 5)")
     p.add_argument("--json")
     args = p.parse_args()
+    main_window.GIL_SWITCH_S = args.gil_switch_ms / 1000
     app = QApplication.instance() or QApplication([])
     sample = next(s for s in load_mpii(MPII) if s.image.name == "051423444.jpg")
     rows = []
@@ -94,7 +99,7 @@ def main() -> int:
                 print(json.dumps({"model": model, **runs[-1]}), file=sys.stderr)
             median = sorted(runs, key=lambda r: r["gui_vs_bare"])[len(runs) // 2]
             rows.append({"model": model, **median, "runs": runs})
-    report = {"clip": f"pan-and-zoom, 640x480, 30 fps, {frames} frames",
+    report = {"clip": f"pan-and-zoom, 640x480, 30 fps, {frames} frames", "gil_switch_ms": args.gil_switch_ms,
               "note": "gui_vs_bare divides by min(bare, 30): the clip plays at 30 fps, so no path can infer "
               "faster; each row is the median of its runs",
               "results": rows}
