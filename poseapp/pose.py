@@ -17,6 +17,11 @@ class Box:
     y: float
     size: float
 
+    def scaled(self, factor: float) -> Box:
+        """The square with the same centre and ``factor`` times the side."""
+        grow = self.size * (factor - 1) / 2
+        return Box(self.x - grow, self.y - grow, self.size * factor)
+
 
 @dataclass
 class Pose:

@@ -6,7 +6,6 @@ which only draws. Nothing here runs the model or writes files.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from datetime import datetime
@@ -47,15 +46,9 @@ def user_folder() -> Path:
     return Path(user_documents_dir()) / "poseapp"
 
 
-# The worker takes the GIL back after every native call (ONNX Runtime, OpenCV); with Python's
-# default 5 ms switch interval it waited that long behind the GUI thread's Python (the plots)
-GIL_SWITCH_S = 0.001
-
-
 class MainWindow(QMainWindow):
     def __init__(self, store: QSettings | None = None, engine_factory=None, output_dir: Path | None = None) -> None:
         super().__init__()
-        sys.setswitchinterval(GIL_SWITCH_S)
         self.setWindowTitle("poseapp")
         if icon_path() is not None:
             self.setWindowIcon(QIcon(str(icon_path())))

@@ -90,8 +90,7 @@ class Engine:
         boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
         maps = self._crop_heatmaps(images, boxes, flip)
         for scale in (s for s in self.scales if s != 1.0):
-            scaled = [snap(Box(b.x + b.size * (1 - scale) / 2, b.y + b.size * (1 - scale) / 2, b.size * scale))
-                      for b in boxes]
+            scaled = [snap(b.scaled(scale)) for b in boxes]
             other = self._crop_heatmaps(images, scaled, flip)
             maps = maps + np.stack([onto(m, src, dst, self.size) for m, src, dst in zip(other, scaled, boxes)])
         maps = maps / len(self.scales) if len(self.scales) > 1 else maps

@@ -178,28 +178,15 @@ class Track:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
         self.previous = None
 
-    def _previous_box(self) -> Box | None:
-        prev = self.previous
-        if prev is None or not prev.found:
-            return None
-        return joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
-
-    def follow(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
-        """The pose in the crop around the previous frame's joints; None when there is nothing to follow."""
-        box = self._previous_box()
-        if box is None:
-            return None
+    def follow(self, engine: Engine, rgb: np.ndarray, box: Box) -> Pose:
+        """The pose in ``box``, the crop around the previous frame's joints."""
         pose = engine.predict(rgb, box)
         pose.extra["forward_passes"] = engine.passes
         return pose
 
-    def recover(self, engine: Engine, rgb: np.ndarray) -> Pose | None:
+    def recover(self, engine: Engine, rgb: np.ndarray, box: Box) -> Pose:
         """The person near where they were: a ``widen`` times larger crop, refined when someone is there."""
-        box = self._previous_box()
-        if box is None:
-            return None
-        side = box.size * self.widen
-        pose = engine.predict(rgb, Box(box.x + box.size / 2 - side / 2, box.y + box.size / 2 - side / 2, side))
+        pose = engine.predict(rgb, box.scaled(self.widen))
         passes = engine.passes
         if pose.score >= self.keep_score:
             pose = self.search.refine(engine, rgb, pose)
@@ -208,15 +195,16 @@ class Track:
         return pose
 
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
-        spent, pose, how = 0, None, "searched"
-        for name, attempt in (("followed", self.follow), ("recovered", self.recover)):
-            candidate = attempt(engine, rgb)
-            if candidate is None:  # nothing to follow
-                break
-            if candidate.score >= self.keep_score:
-                pose, how = candidate, name
-                break
-            spent += candidate.extra["forward_passes"]
+        prev, box, spent, pose, how = self.previous, None, 0, None, "searched"
+        if prev is not None and prev.found:
+            box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
+        if box is not None:  # something to follow
+            for name, attempt in (("followed", self.follow), ("recovered", self.recover)):
+                candidate = attempt(engine, rgb, box)
+                if candidate.score >= self.keep_score:
+                    pose, how = candidate, name
+                    break
+                spent += candidate.extra["forward_passes"]
         if pose is None:
             pose = self.search.locate(engine, rgb)
         pose.extra["forward_passes"] += spent
