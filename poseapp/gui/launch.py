@@ -7,10 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-# The inference worker takes the GIL back after every native call (ONNX Runtime, OpenCV); with
-# Python's default 5 ms switch interval it waited that long behind the GUI thread's Python (plots)
-GIL_SWITCH_S = 0.001
-
 
 def display_problem() -> str | None:
     """Why Qt could not open a window here, or None when it should be able to."""
@@ -58,7 +54,6 @@ def launch(argv: list[str] | None = None) -> int:
         return 2
     from poseapp.gui.main_window import MainWindow
 
-    sys.setswitchinterval(GIL_SWITCH_S)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     window = MainWindow()
     window.show()
