@@ -37,10 +37,13 @@ class AnglePlots(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._titles: dict[str, str] = {}
 
-    def set_angles(self, names: tuple[str, ...], bands: bool | None = None) -> None:
-        """Show these angles, one stacked plot each (their history is kept)."""
+    def set_angles(self, names: tuple[str, ...], bands: bool | None = None, window_s: float | None = None) -> None:
+        """Show these angles, one stacked plot each, over the last ``window_s`` seconds (their history
+        is kept; a wider window fills as values arrive)."""
         if bands is not None:
             self.bands = bands
+        if window_s is not None:
+            self.window_s = float(window_s)
         self.names = tuple(names)
         self.graphics.clear()
         self.plots.clear()

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
         self.panel.view_changed.connect(self._view_changed)
-        self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked())
+        self._view_changed()
         self.capture.start()
         self.worker.start()
         self._timer = QTimer(self)
@@ -108,23 +108,33 @@ class MainWindow(QMainWindow):
             self.cameras.addItem(f"{index}: {name}", index)
         self.cameras.activated.connect(self._camera_chosen)
         bar.addWidget(self.cameras)
-        bar.addAction("Open video…", self.choose_video)
-        bar.addAction("Open image…", self.choose_image)
+        self._add(bar, "Open video…", self.choose_video, QKeySequence.StandardKey.Open)
+        self._add(bar, "Open image…", self.choose_image, "Ctrl+Shift+O")
         bar.addSeparator()
-        self.play_action = bar.addAction("Pause", self.toggle_play)
-        bar.addAction("Step", self.capture.step)
+        self.play_action = self._add(bar, "Pause", self.toggle_play, "Space", tip="Play or pause")
+        self._add(bar, "Step", self.capture.step, "Right")
         self.seek = QSlider(Qt.Orientation.Horizontal)
         self.seek.setMinimumWidth(200)
         self.seek.setEnabled(False)
         self.seek.sliderReleased.connect(lambda: self._seek_to(self.seek.value()))
         bar.addWidget(self.seek)
         bar.addSeparator()
-        self.record_action = bar.addAction("Record", self.toggle_record)
+        self.record_action = self._add(bar, "Record", self.toggle_record, "Ctrl+R")
         self.record_action.setCheckable(True)
-        bar.addAction("Snapshot", self.snapshot)
+        self._add(bar, "Snapshot", self.snapshot, "Ctrl+S")
         bar.addSeparator()
         bar.addAction("Import trained model…", self.choose_trained_model)
         bar.addAction("About", lambda: show_about(self))
+
+    def _add(self, bar: QToolBar, text: str, slot, key: str | QKeySequence.StandardKey,
+             tip: str | None = None) -> QAction:
+        """A toolbar action with a keyboard shortcut, named in its tooltip (Space plays and pauses,
+        as in video players)."""
+        action = bar.addAction(text, slot)
+        action.setShortcut(QKeySequence(key))
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip or text.rstrip('…')} ({keys})")
+        return action
 
     def _build_status(self) -> None:
         self.status_rates = QLabel()
@@ -300,7 +310,7 @@ class MainWindow(QMainWindow):
         self.worker.apply(settings)
 
     def _view_changed(self) -> None:
-        self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked())
+        self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked(), self.panel.plot_window.value())
 
     # recording
     def toggle_record(self) -> None:

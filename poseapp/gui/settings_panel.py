@@ -1,4 +1,4 @@
-"""The settings panel: model, device, localisation, smoothing, threshold, angles; kept in QSettings."""
+"""The settings panel: model, device, localisation, smoothing, threshold, plots and angles; kept in QSettings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSlider,
+    QSpinBox,
     QWidget,
 )
 
@@ -53,6 +54,9 @@ class SettingsPanel(QWidget):
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
+        self.plot_window = QSpinBox()
+        self.plot_window.setRange(2, 120)
+        self.plot_window.setSuffix(" s")
         self.labels = QCheckBox("angle values at the joints")
         self.bands = QCheckBox("normal-range bands")
         self.mirror = QCheckBox("mirror (webcam)")
@@ -69,6 +73,7 @@ class SettingsPanel(QWidget):
         form.addRow("Smoothing", self.smooth)
         form.addRow("Smoothing strength", self.strength)
         form.addRow("Score threshold", self.threshold)
+        form.addRow("Plot window", self.plot_window)
         form.addRow(self.labels)
         form.addRow(self.bands)
         form.addRow(self.mirror)
@@ -82,6 +87,7 @@ class SettingsPanel(QWidget):
         self.threshold.valueChanged.connect(self._emit)
         for box in (self.labels, self.bands, self.mirror, self.record_video):
             box.toggled.connect(self._view)
+        self.plot_window.valueChanged.connect(self._view)
         self.angles.itemChanged.connect(self._view)
 
     def _fill_models(self) -> None:
@@ -111,8 +117,9 @@ class SettingsPanel(QWidget):
                                     (self.roi, "roi", "track"), (self.smooth, "smooth", "oneeuro")):
             i = combo.findData(s.value(key, default)) if combo is self.model else combo.findText(s.value(key, default))
             combo.setCurrentIndex(max(i, 0))
-        self.strength.setValue(int(s.value("strength", 40)))
+        self.strength.setValue(int(s.value("strength", 41)))  # 1.0 Hz, the live default
         self.threshold.setValue(float(s.value("threshold", 0.3)))
+        self.plot_window.setValue(int(s.value("plot_window", 10)))
         self.labels.setChecked(s.value("labels", "true") == "true")
         self.bands.setChecked(s.value("bands", "true") == "true")
         self.mirror.setChecked(s.value("mirror", "false") == "true")
@@ -131,6 +138,7 @@ class SettingsPanel(QWidget):
         s.setValue("smooth", self.smooth.currentText())
         s.setValue("strength", self.strength.value())
         s.setValue("threshold", self.threshold.value())
+        s.setValue("plot_window", self.plot_window.value())
         s.setValue("labels", "true" if self.labels.isChecked() else "false")
         s.setValue("bands", "true" if self.bands.isChecked() else "false")
         s.setValue("mirror", "true" if self.mirror.isChecked() else "false")

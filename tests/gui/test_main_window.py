@@ -208,3 +208,28 @@ def test_about_and_icon_from_source():
 
     assert icon_path() is not None and icon_path().name == "icon.png"
     assert "running from source" in about_text() and "Apache" in about_text()
+
+
+def test_keyboard_plays_pauses_steps_and_snapshots(qtbot, window, pan_zoom_clip):
+    """Space pauses and plays, Right steps one frame while paused, Ctrl+S saves a snapshot."""
+    from PySide6.QtCore import Qt
+
+    w = window()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    assert w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 2)
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    assert w.capture.paused and w.play_action.text() == "Play"
+    qtbot.wait(300)
+    before = w.capture.captured
+    qtbot.keyClick(w.view, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: w.capture.captured == before + 1)
+    qtbot.wait(200)
+    assert w.capture.captured == before + 1  # one frame, and still paused
+    qtbot.keyClick(w.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert list(w.output_dir.glob("snapshot-*.png"))
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    assert not w.capture.paused
+    qtbot.waitUntil(lambda: w.capture.captured > before + 3)
+    assert "(Space)" in w.play_action.toolTip()
