@@ -212,15 +212,18 @@ def test_about_and_icon_from_source():
 
 def test_keyboard_plays_pauses_steps_and_snapshots(qtbot, window, pan_zoom_clip):
     """Space pauses and plays, Right steps one frame while paused, Ctrl+S saves a snapshot."""
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QPoint, Qt
 
     w = window()
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
     assert w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 2)
-    qtbot.keyClick(w.view, Qt.Key.Key_Space)
-    assert w.capture.paused and w.play_action.text() == "Play"
+    box = w.panel.mirror  # a click on a box in the panel...
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert w.panel.mirror.isChecked()
+    qtbot.keyClick(w.focusWidget() or w, Qt.Key.Key_Space)  # ...leaves Space to the player
+    assert w.capture.paused and w.play_action.text() == "Play" and w.panel.mirror.isChecked()
     qtbot.wait(300)
     before = w.capture.captured
     qtbot.keyClick(w.view, Qt.Key.Key_Right)
