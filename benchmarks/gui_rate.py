@@ -7,8 +7,9 @@ window plays a clip, against the same model run bare on the same frames, interle
 One window per model plays the pan-and-zoom clip (30 fps); every ``--slice-seconds`` it is paused,
 and a bare analyser (same model, tracking, One-Euro and angles, no GUI, no pacing, frames decoded
 beforehand) runs for as long in the same process; then the window plays on from where it stopped.
-A shared machine's speed drifts by a third within a minute here: runs taken one after the other
-compare two machines, slices taken in turn compare the two paths. Rates are totals over all
+A shared machine's speed drifts (the slowest and fastest bare slices, in the report, differed by
+a third here): runs taken one after the other compare two machines, slices taken in turn compare
+the two paths. Rates are totals over all
 slices; the spread is the ratios of the single slice pairs.
 
 The clip is long enough that the window never reaches its end: reopening it would reset the
@@ -96,16 +97,16 @@ def interleaved(app: QApplication, model: str, clip: Path, frames: list[Frame], 
         capture_span += time.perf_counter() - t0
         settle(app, window)
         ours = done[n0:]  # first to last result of the slice: the wait for the first frame is not counted
-        gui = (len(ours) - 1, ours[-1] - ours[0])
+        gui_n, gui_s = len(ours) - 1, ours[-1] - ours[0]
         t = time.perf_counter()
         n = 0
         while time.perf_counter() - t < seconds:
             bare.analyse(next(source), time.perf_counter())
             n += 1
         bare_s = time.perf_counter() - t
-        pairs.append(round((gui[0] / gui[1]) / min(n / bare_s, FPS), 3))
         bare_rates.append(n / bare_s)
-        gui_frames, gui_span = gui_frames + gui[0], gui_span + gui[1]
+        pairs.append(round(gui_n / gui_s / min(bare_rates[-1], FPS), 3))
+        gui_frames, gui_span = gui_frames + gui_n, gui_span + gui_s
         bare_frames, bare_span = bare_frames + n, bare_span + bare_s
         window.capture.set_paused(False)
     window.close()
