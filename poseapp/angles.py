@@ -102,3 +102,17 @@ def angles_from_xy(xy: np.ndarray, names: tuple[str, ...] = ANGLE_NAMES) -> dict
             value = _between(p[1] - p[0], np.broadcast_to(_UP, p[0].shape))
         out[angle.name] = value
     return out
+
+
+def range_of_motion(angles: dict[str, np.ndarray]) -> dict[str, dict[str, float | int | None]]:
+    """Min, max, mean and range in degrees, and the frames with a value, per angle (None: never seen)."""
+    out: dict[str, dict[str, float | int | None]] = {}
+    for name, values in angles.items():
+        v = values[np.isfinite(values)]
+        if not len(v):
+            out[name] = {"min": None, "max": None, "mean": None, "range": None, "frames": 0}
+            continue
+        lo, hi = float(v.min()), float(v.max())
+        out[name] = {"min": round(lo, 2), "max": round(hi, 2), "mean": round(float(v.mean()), 2),
+                     "range": round(hi - lo, 2), "frames": int(len(v))}
+    return out

@@ -2,10 +2,13 @@
 
 Per video it writes ``<name>.csv`` (schema in ``poseapp.io.records``), ``<name>_angles.png``,
 optionally ``<name>_pose.mp4``, and last ``<name>.json`` (metadata and range of motion), whose
-presence marks the video done. Every file goes to a hidden partial name first and is renamed when
+presence marks the video done. ``<name>`` is the file's stem, or its path relative to the inputs'
+common folder when two inputs share a stem (``subjA/clip``, ``subjB/clip``), so no result is
+lost. Every file goes to a hidden partial name first and is renamed when
 complete; a failure or Ctrl-C removes the partial files. ``run_batch`` runs videos one after
 another, in N local processes (``workers``), or on a Ray cluster (``engine='ray'``), always
-through ``analyse_video``; one bad file never stops the rest.
+through ``analyse_video``; one bad file never stops the rest. A run holds its output folder's
+lock (``io.folder_lock``): a second run into the same folder is refused, not mixed in.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, angles_from_xy, compute_angles
+from poseapp.angles import ANGLE_NAMES, angles_from_xy, compute_angles, range_of_motion
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path, write_json
-from poseapp.io.records import SCHEMA_VERSION, RecordWriter
+from poseapp.io.folder_lock import folder_lock
+from poseapp.io.records import SCHEMA_VERSION, RecordWriter, spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.smoothing import METHODS, mask_low_scores, smooth_trajectory
 
@@ -76,6 +80,8 @@ class VideoResult:
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     range_of_motion: dict[str, dict[str, float]] = field(default_factory=dict)
+    name: str = ""  # the outputs' name: the stem, or a relative path where stems collide
+    warnings: list[str] = field(default_factory=list)  # done, but the user should know (frames lost...)
 
     @property
     def fps(self) -> float:
@@ -85,10 +91,30 @@ class VideoResult:
 Progress = Callable[[str, int, int, float], None]  # name, frames done, frames declared, frames per second
 
 
-def output_paths(source: Path, out_dir: Path) -> dict[str, Path]:
-    stem = source.stem
-    return {"csv": out_dir / f"{stem}.csv", "png": out_dir / f"{stem}_angles.png",
-            "video": out_dir / f"{stem}_pose.mp4", "json": out_dir / f"{stem}.json"}
+def output_paths(name: str, out_dir: Path) -> dict[str, Path]:
+    """A video's result files for its output ``name`` (see ``output_names``)."""
+    return {"csv": out_dir / f"{name}.csv", "png": out_dir / f"{name}_angles.png",
+            "video": out_dir / f"{name}_pose.mp4", "json": out_dir / f"{name}.json"}
+
+
+def output_names(sources: list[Path]) -> dict[Path, str]:
+    """Each source's output name: its stem, unless another source has the same stem; then its path
+    below the sources' common folder (``subjA/clip``), and the suffix too if that still collides."""
+    stems: dict[str, list[Path]] = {}
+    for s in sources:
+        stems.setdefault(s.stem, []).append(s)
+    resolved = [s.resolve() for s in sources]
+    root = Path(os.path.commonpath([r.parent for r in resolved])) if sources else Path()
+    names: dict[Path, str] = {}
+    for s, r in zip(sources, resolved):
+        if len(stems[s.stem]) == 1:
+            names[s] = s.stem
+        else:
+            names[s] = r.relative_to(root).with_suffix("").as_posix()
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {s: n if counts[n] == 1 else f"{n}_{s.suffix.lstrip('.')}" for s, n in names.items()}
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -120,20 +146,6 @@ def engine_for(options: VideoOptions):
     return _ENGINE_CACHE[key]
 
 
-def range_of_motion(angles: dict[str, np.ndarray]) -> dict[str, dict[str, float | int | None]]:
-    """Min, max, mean and range in degrees, and the frames with a value, per angle (None: never seen)."""
-    out: dict[str, dict[str, float | int | None]] = {}
-    for name, values in angles.items():
-        v = values[np.isfinite(values)]
-        if not len(v):
-            out[name] = {"min": None, "max": None, "mean": None, "range": None, "frames": 0}
-            continue
-        lo, hi = float(v.min()), float(v.max())
-        out[name] = {"min": round(lo, 2), "max": round(hi, 2), "mean": round(float(v.mean()), 2),
-                     "range": round(hi - lo, 2), "frames": int(len(v))}
-    return out
-
-
 def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
     chunk: list[Frame] = []
     for frame in reader:
@@ -145,31 +157,48 @@ def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
         yield chunk
 
 
-def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions
-                        ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-    """(T, 16, 2) smoothed coordinates (None without smoothing) and the angles the CSV records."""
+def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions,
+                        report: dict | None = None) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """(T, 16, 2) smoothed coordinates (None without smoothing) and the angles the CSV records;
+    ``report`` receives what the smoothing did (see ``smooth_trajectory``)."""
     if options.smooth == "none":
         return None, compute_angles(keypoints, options.threshold)
     xy = smooth_trajectory(mask_low_scores(keypoints, options.threshold), times, options.smooth,
-                           options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta)
+                           options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta, report)
     return xy, angles_from_xy(xy)
 
 
+def smoothing_warning(report: dict) -> str | None:
+    """A sentence when Butterworth left a share of the values raw (segments too short to filter)."""
+    samples, raw = report.get("samples", 0), report.get("unfiltered", 0)
+    if not raw:
+        return None
+    return (f"butterworth left {raw} of {samples} coordinate values unfiltered ({100 * raw / samples:.0f}%): "
+            f"they lie in runs shorter than {report['shortest_filtered_segment']} frames")
+
+
 def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions,
-                  progress: Progress | None = None) -> VideoResult:
-    """Pose, angles and charts for one video; never raises for a bad input file (the result says why)."""
+                  progress: Progress | None = None, name: str | None = None) -> VideoResult:
+    """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
+    raises for a bad input file or an output that cannot be written (the result says why)."""
     from poseapp.draw import draw_pose
     from poseapp.inference.roi import make_localiser
 
     source, out_dir = Path(source), Path(out_dir)
-    paths = output_paths(source, out_dir)
+    name = name or source.stem
+    paths = output_paths(name, out_dir)
     if paths["json"].exists() and not options.overwrite:
-        return VideoResult(str(source), "skipped", f"{paths['json'].name} exists (use --overwrite)")
+        return VideoResult(str(source), "skipped", f"{paths['json'].name} exists (use --overwrite)", name=name)
     try:
         reader = VideoReader(source)
     except PoseappError as exc:
-        return VideoResult(str(source), "failed", str(exc))
-    out_dir.mkdir(parents=True, exist_ok=True)
+        return VideoResult(str(source), "failed", str(exc), name=name)
+    try:
+        paths["json"].parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reader.close()
+        return VideoResult(str(source), "failed", f"cannot write to {paths['json'].parent}: {exc.strerror}",
+                           name=name)
     engine = engine_for(options)
     localiser = make_localiser(options.roi, engine)
     info = reader.info
@@ -192,17 +221,23 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                 passes += pose.extra.get("forward_passes", engine.passes)
                 tracked += bool(pose.extra.get("tracked"))
                 if writer is not None:
-                    writer.write(draw_pose(frame.rgb, pose, options.threshold))
+                    writer.write(draw_pose(frame.rgb, pose, options.threshold, legend=True))
             if progress is not None:
                 progress(source.name, len(times), info.declared_frames, len(times) / (time.perf_counter() - start))
+        warnings = []
+        if reader.lost:
+            warnings.append(f"{reader.lost} damaged frames could not be decoded and were skipped "
+                            "(frame times stay those of the file)")
         if reader.truncated:
-            raise PoseappError(f"{source} is truncated: decoded {reader.decoded} of the "
-                               f"{info.declared_frames} frames it declares")
+            warnings.append(f"the file ends early: {reader.decoded + reader.lost} of the "
+                            f"{info.declared_frames} frames it declares were read")
         elapsed = time.perf_counter() - start
         kp = np.array(keypoints, dtype=np.float64)
         kp[~np.array(found)] = np.nan
         t = np.array(times)
-        smoothed, angles = smoothed_and_angles(kp, t, options)
+        smoothing: dict = {}
+        smoothed, angles = smoothed_and_angles(kp, t, options, smoothing)
+        warnings += [w for w in [smoothing_warning(smoothing)] if w]
         with RecordWriter(paths["csv"], smoothed is not None) as rows:
             for i in range(len(t)):
                 rows.write(i, float(t[i]), found[i], keypoints[i],
@@ -216,12 +251,20 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             writer = None
         rom = range_of_motion(angles)
         outputs = [paths[k].name for k in ("csv", "png", "video", "json") if k != "video" or options.annotate]
-        write_json(paths["json"], _metadata(source, info, engine, options, len(t), elapsed, passes, tracked,
-                                             sum(found), rom, outputs))
-        return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom)
+        meta = _metadata(source, info, engine, options, len(t), elapsed, passes, tracked, sum(found), rom, outputs)
+        meta["smoothing"] = smoothing
+        meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
+        meta["warnings"] = warnings
+        write_json(paths["json"], meta)
+        return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom, name, warnings)
     except PoseappError as exc:
         _remove_outputs(paths)
-        return VideoResult(str(source), "failed", str(exc), len(times))
+        return VideoResult(str(source), "failed", str(exc), len(times), name=name)
+    except OSError as exc:  # a full disk, a folder made read-only or removed during the run
+        _remove_outputs(paths)
+        where = f" {exc.filename}" if exc.filename else ""
+        return VideoResult(str(source), "failed", f"cannot write{where}: {exc.strerror or exc}", len(times),
+                           name=name)
     except BaseException:
         _remove_outputs(paths)
         raise
@@ -233,11 +276,14 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
 
 def _remove_outputs(paths: dict[str, Path]) -> None:
     """A video that did not complete leaves none of its files, partial or finished in this run."""
-    for p in paths.values():
-        partial_path(p).unlink(missing_ok=True)
-    if not paths["json"].exists():  # results of an earlier complete run stay
-        for key in ("csv", "png", "video"):
-            paths[key].unlink(missing_ok=True)
+    try:
+        for p in paths.values():
+            partial_path(p).unlink(missing_ok=True)
+        if not paths["json"].exists():  # results of an earlier complete run stay
+            for key in ("csv", "png", "video"):
+                paths[key].unlink(missing_ok=True)
+    except OSError:  # a folder that became unwritable: nothing more can be done there
+        pass
 
 
 def _metadata(source: Path, info, engine, options: VideoOptions, frames: int, elapsed: float, passes: int,
@@ -266,32 +312,43 @@ def write_summary(results: list[VideoResult], out_dir: Path) -> Path:
     """``summary.csv``: one row per angle per completed video with its range of motion."""
     import csv
 
+    from poseapp.io.atomic import replacing
+
     path = Path(out_dir) / "summary.csv"
-    tmp = partial_path(path)
-    with open(tmp, "w", newline="") as f:
+    with replacing(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["video", "angle", "min", "max", "mean", "range", "frames"])
+        w.writerow(["video", "source", "angle", "min", "max", "mean", "range", "frames"])
         for r in results:
             rom = r.range_of_motion
             if not rom and r.status == "skipped":
-                rom = _stored_rom(r.source, out_dir)
-            for name, s in rom.items():
-                w.writerow([Path(r.source).name, name] + ["" if s[k] is None else s[k]
-                                                           for k in ("min", "max", "mean", "range", "frames")])
-    tmp.replace(path)
+                rom = _stored_rom(r.name or Path(r.source).stem, out_dir)
+            for angle, s in rom.items():
+                w.writerow([spreadsheet_safe(r.name or Path(r.source).stem), spreadsheet_safe(r.source), angle]
+                           + ["" if s[k] is None else s[k] for k in ("min", "max", "mean", "range", "frames")])
     return path
 
 
-def _stored_rom(source: str, out_dir: Path) -> dict:
+def _stored_rom(name: str, out_dir: Path) -> dict:
     """A skipped video's range of motion from its earlier JSON, so the summary covers every video."""
     try:
-        return json.loads(output_paths(Path(source), out_dir)["json"].read_text())["range_of_motion"]
+        return json.loads(output_paths(name, out_dir)["json"].read_text())["range_of_motion"]
     except (OSError, ValueError, KeyError):
         return {}
 
 
-def _worker_init(threads: int) -> None:
+def _worker_init(threads: int, parent: int) -> None:
+    """A batch worker: its thread share, and an end of its own when the parent process is gone."""
+    import threading
+
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+    def watch() -> None:  # a killed parent (kill -9) cannot stop its pool: the workers notice
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, engine: str = "local",
@@ -306,14 +363,31 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
     if engine not in ENGINES:
         raise PoseappError(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = done or (lambda r: None)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PoseappError(f"--out {out_dir} is a file, not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PoseappError(f"cannot make the output folder {out_dir}: {exc.strerror}") from exc
+    with folder_lock(out_dir):
+        results = _run(sources, out_dir, options, workers, engine, progress, done or (lambda r: None))
+        try:
+            write_summary(results, out_dir)
+        except OSError as exc:
+            raise PoseappError(f"cannot write {out_dir / 'summary.csv'}: {exc.strerror}; each video's own "
+                               "files are complete") from exc
+    return results
+
+
+def _run(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int, engine: str,
+         progress: Progress | None, report: Callable[[VideoResult], None]) -> list[VideoResult]:
+    names = output_names(sources)
     results: list[VideoResult] = []
     if engine == "ray":
-        results = _run_ray(sources, out_dir, options, report)
+        results = _run_ray(sources, out_dir, options, report, names)
     elif workers <= 1 or len(sources) <= 1:
         for s in sources:
-            results.append(analyse_video(s, out_dir, options, progress))
+            results.append(analyse_video(s, out_dir, options, progress, names[s]))
             report(results[-1])
     else:
         import multiprocessing
@@ -322,21 +396,22 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
         threads = options.threads or max(1, (os.cpu_count() or 1) // workers)
         opts = dataclasses.replace(options, threads=threads)
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,)) as pool:
-            futures = {pool.submit(analyse_video, s, out_dir, opts): s for s in sources}
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(threads, os.getpid())) as pool:
+            futures = {pool.submit(analyse_video, s, out_dir, opts, None, names[s]): s for s in sources}
             for fut in as_completed(futures):
                 try:
                     result = fut.result()
                 except Exception as exc:  # a worker that died (out of memory, a crashed decoder)
-                    result = VideoResult(str(futures[fut]), "failed", f"worker failed: {exc!r}")
+                    result = VideoResult(str(futures[fut]), "failed", f"worker failed: {exc!r}",
+                                         name=names[futures[fut]])
                 results.append(result)
                 report(result)
-    write_summary(results, out_dir)
     return results
 
 
 def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
-             report: Callable[[VideoResult], None]) -> list[VideoResult]:
+             report: Callable[[VideoResult], None], names: dict[Path, str]) -> list[VideoResult]:
     """The same ``analyse_video`` as Ray tasks; ``RAY_ADDRESS`` picks the cluster (none: a local one).
 
     ``out_dir`` must be a folder every node can write (a shared file system)."""
@@ -350,7 +425,7 @@ def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
                  log_to_driver=False)
     try:
         task = ray.remote(num_cpus=options.threads or 1)(analyse_video)
-        pending = {task.remote(str(s), str(out_dir), options): s for s in sources}
+        pending = {task.remote(str(s), str(out_dir), options, None, names[s]): s for s in sources}
         results = []
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -359,7 +434,7 @@ def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
                 try:
                     result = ray.get(ref)
                 except Exception as exc:  # the task's node or process died
-                    result = VideoResult(str(source), "failed", f"ray task failed: {exc!r}")
+                    result = VideoResult(str(source), "failed", f"ray task failed: {exc!r}", name=names[source])
                 results.append(result)
                 report(result)
         return results

@@ -1,20 +1,28 @@
-"""Command line: argument parsing only; each subcommand calls one core function."""
+"""Command line: argument parsing only; each subcommand calls one core function.
+
+Exit codes, the same for every command: 0 when everything asked for was done; 2 for bad input
+(an option outside its range, a missing or unreadable file, weights that cannot be had, an output
+that cannot be written; in a batch, when any input failed, after the others were done); 130 when
+interrupted with Ctrl-C; 1 only from ``selftest``, when its check finds no person.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
 from poseapp import __version__
+from poseapp.argtypes import float_in, int_in
 from poseapp.batch import ENGINES
+from poseapp.draw import DRAW_THRESHOLD
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
 from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
+from poseapp.io.atomic import dumps
 from poseapp.model.variants import VARIANTS
 from poseapp.smoothing import METHODS
 
@@ -32,7 +40,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     rows = [summarise(name) for name in VARIANTS]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(dumps(rows, indent=2))
         return 0
     print(f"{'variant':9} {'input':>5} {'params':>10} {'GFLOPs':>7}  weights")
     for r in rows:
@@ -45,10 +53,14 @@ def cmd_weights(args: argparse.Namespace) -> int:
     from poseapp.weights.download import text_progress
 
     if args.action == "list":
+        seen = []
         for name in VARIANTS:
-            print(f"{name:9} {store.status(name):22} {store.cached_path(name)}")
+            seen.append(store.status(name))
+            print(f"{name:9} {seen[-1]:16} {store.cached_path(name)}")
         for name, variant in store.trained_models().items():
-            print(f"{name:9} {'trained ' + variant:22} {store.cached_path(name)}")
+            print(f"{name:9} {'trained ' + variant:16} {store.cached_path(name)}")
+        for status in dict.fromkeys(seen):
+            print(f"  {status}: {store.STATUS_MEANING[status]}")
     elif args.action == "fetch":
         if not args.target:
             raise PoseappError("weights fetch needs a variant, e.g. `poseapp weights fetch RT`")
@@ -76,22 +88,24 @@ def cmd_image(args: argparse.Namespace) -> int:
     from poseapp.inference.roi import make_localiser
     from poseapp.io.images import read_rgb, write_image
 
-    engine = _engine(args)
-    localiser = make_localiser(args.roi, engine)
     if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
         raise PoseappError("--out must be a folder when several images are given")
+    if args.out and not Path(args.out).is_dir() and Path(args.out).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise PoseappError(f"--out {args.out}: name a .png or .jpg file, or a folder")
+    engine = _engine(args)
+    localiser = make_localiser(args.roi, engine)
     failures = 0
     for path in args.paths:
         try:
             rgb = read_rgb(path)
+            pose = localiser.locate(engine, rgb)
         except PoseappError as exc:
             print(f"poseapp: {exc}", file=sys.stderr)
             failures += 1
             continue
-        pose = localiser.locate(engine, rgb)
         box = {k: round(float(v), 1) for k, v in vars(pose.box).items()}
         if args.json:
-            print(json.dumps({"image": str(path), "model": engine.model, "roi": args.roi,
+            print(dumps({"image": str(path), "model": engine.model, "roi": args.roi,
                               "found": pose.found, "score": round(pose.score, 4), "box": box,
                               "forward_passes": pose.extra.get("forward_passes"),
                               "keypoints": pose.as_dict() if pose.found else []}))
@@ -104,8 +118,12 @@ def cmd_image(args: argparse.Namespace) -> int:
             out = Path(args.out)
             if out.is_dir():
                 out = out / f"{Path(path).stem}_pose.png"
-            write_image(out, draw_pose(rgb, pose))
-    return 1 if failures else 0
+            try:
+                write_image(out, draw_pose(rgb, pose, args.threshold, legend=True))
+            except PoseappError as exc:
+                print(f"poseapp: {exc}", file=sys.stderr)
+                failures += 1
+    return EXIT_BAD_INPUT if failures else 0
 
 
 def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...]):
@@ -128,7 +146,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.model = engine.model
     result = evaluate(engine, samples, args.protocol)
     if args.json:
-        print(json.dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
+        print(dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
         return 0
     print(f"{args.model} on {result.images} people, protocol {args.protocol}, head size: {result.head_size}")
     print(f"{'joint':15} {'PCKh@0.5':>9} {'PCKh@0.1':>9}")
@@ -140,18 +158,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 class _VideoProgress:
-    """One status line on stderr: the video, its frames and rate, and the batch so far."""
+    """One status line on stderr: the video, its frames and rate, and the batch so far. On a terminal
+    the line is rewritten in place; into a file or pipe a plain line goes out every ``every`` s."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, every: float = 10.0) -> None:
         self.total, self.finished, self.frames, self.failed = total, 0, 0, 0
         self.start = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.every, self.last = every, -every
 
     def frame(self, name: str, done: int, declared: int, fps: float) -> None:
         of = f"/{declared}" if declared else ""
-        elapsed = time.perf_counter() - self.start
-        print(f"\r[{self.finished + 1}/{self.total}] {name}: {done}{of} frames, {fps:.1f} fps"
-              f"  | overall {self.frames + done} frames, {(self.frames + done) / elapsed:.1f} fps   ",
-              end="", file=sys.stderr, flush=True)
+        now = time.perf_counter()
+        elapsed = now - self.start
+        line = (f"[{self.finished + 1}/{self.total}] {name}: {done}{of} frames, {fps:.1f} fps"
+                f"  | overall {self.frames + done} frames, {(self.frames + done) / elapsed:.1f} fps")
+        if self.tty:
+            print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
+        elif now - self.last >= self.every:
+            self.last = now
+            print(line, file=sys.stderr, flush=True)
 
     def video(self, result) -> None:
         self.finished += 1
@@ -161,7 +187,10 @@ class _VideoProgress:
             line = f"done: {result.frames} frames at {result.fps:.1f} fps -> {', '.join(result.outputs)}"
         else:
             line = f"{result.status}: {result.reason}"
-        print(f"\r[{self.finished}/{self.total}] {Path(result.source).name}: {line}", file=sys.stderr, flush=True)
+        start = "\r" if self.tty else ""
+        print(f"{start}[{self.finished}/{self.total}] {Path(result.source).name}: {line}", file=sys.stderr, flush=True)
+        for warning in result.warnings:
+            print(f"  warning: {warning}", file=sys.stderr, flush=True)
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -185,7 +214,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     for r in results:
         if r.status == "failed":
             print(f"  failed: {r.source}: {r.reason}", file=sys.stderr)
-    return 1 if counts["failed"] else 0
+    return EXIT_BAD_INPUT if counts["failed"] else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -205,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     record = train(options, say)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, the first process speaks for the run
-        print(json.dumps({"out": args.out, "epochs": record["epoch"], "best": record["best"]}, indent=2))
+        print(dumps({"out": args.out, "epochs": record["epoch"], "best": record["best"]}, indent=2))
     return 0
 
 
@@ -234,7 +263,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         window = win.windowTitle()
         about = about_text()
         win.close()
-    print(json.dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
+    print(dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
                       "torch_importable": importlib.util.find_spec("torch") is not None, "window": window,
                       "about": about,
                       "found": pose.found, "score": round(pose.score, 4), "keypoints": pose.as_dict()}))
@@ -273,9 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
         sp.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="auto: ONNX Runtime on CPU, torch on a GPU")
-        sp.add_argument("--threads", type=int, help="CPU threads for the model (default: the runtime's choice)")
+        sp.add_argument("--threads", type=int_in("threads"),
+                        help="CPU threads for the model (default: the runtime's choice)")
         sp.add_argument("--flip", action="store_true", help="test-time flip: average with the mirror image")
-        sp.add_argument("--scales", type=float, nargs="+", default=[1.0], metavar="S",
+        sp.add_argument("--scales", type=float_in("scales"), nargs="+", default=[1.0], metavar="S",
                         help="multi-scale testing: also run each crop at these relative sizes, e.g. 0.8 1.2")
 
     sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")
@@ -296,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto: find the person first (default); full: upstream's whole frame")
     sp.add_argument("--json", action="store_true", help="one JSON object per image")
     sp.add_argument("--out", help="annotated PNG (a folder when several images)")
+    sp.add_argument("--threshold", type=float_in("threshold"), default=DRAW_THRESHOLD,
+                    help=f"joints scoring under it are not drawn (default {DRAW_THRESHOLD})")
     sp.set_defaults(func=cmd_image)
 
     sp = sub.add_parser("video", help="recorded videos to CSV, angles, charts and annotated video")
@@ -307,12 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "full: upstream's whole frame")
     sp.add_argument("--smooth", choices=METHODS, default="none",
                     help="oneeuro (live-style) or butterworth (zero-lag, for recordings); raw values are kept")
-    sp.add_argument("--cutoff", type=float, default=6.0, help="Butterworth cut-off in Hz (default 6)")
-    sp.add_argument("--threshold", type=float, default=0.3, help="joints scoring under it count as missing")
-    sp.add_argument("--max-gap", type=int, default=10, help="longest gap in frames that smoothing fills")
+    sp.add_argument("--cutoff", type=float_in("cutoff"), default=6.0, help="Butterworth cut-off in Hz (default 6)")
+    sp.add_argument("--threshold", type=float_in("threshold"), default=0.3,
+                    help="joints scoring under it count as missing (and are not drawn)")
+    sp.add_argument("--max-gap", type=int_in("max-gap"), default=10, help="longest gap in frames that smoothing fills")
     sp.add_argument("--annotate", action="store_true", help="also write <name>_pose.mp4 with the skeleton")
-    sp.add_argument("--batch-size", type=int, default=1, help="frames per forward pass (with --roi full)")
-    sp.add_argument("--workers", type=int, default=1, help="videos processed at once, each with its own model")
+    sp.add_argument("--batch-size", type=int_in("batch-size"), default=1,
+                    help="frames per forward pass (with --roi full)")
+    sp.add_argument("--workers", type=int_in("workers"), default=1,
+                    help="videos processed at once, each with its own model")
     sp.add_argument("--engine", choices=ENGINES, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
@@ -332,19 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--variant", default="RT", help="variant: " + ", ".join(VARIANTS))
     sp.add_argument("--data", required=True, help="MPII folder: JSON annotations or the official .mat, images")
     sp.add_argument("--out", required=True, help="run folder (resumes when it holds a run)")
-    sp.add_argument("--epochs", type=int, default=200)
-    sp.add_argument("--steps-per-epoch", type=int, help="default: one pass over the training samples")
-    sp.add_argument("--batch", type=int, default=16)
-    sp.add_argument("--lr-low", type=float, default=1e-4)
-    sp.add_argument("--lr-high", type=float, default=1e-2, help="the cycle's peak: run --lr-range-test first")
-    sp.add_argument("--cycle-epochs", type=int, default=10)
+    sp.add_argument("--epochs", type=int_in("epochs"), default=200)
+    sp.add_argument("--steps-per-epoch", type=int_in("steps-per-epoch"),
+                    help="default: one pass over the training samples")
+    sp.add_argument("--batch", type=int_in("batch"), default=16)
+    sp.add_argument("--lr-low", type=float_in("lr"), default=1e-4)
+    sp.add_argument("--lr-high", type=float_in("lr"), default=1e-2, help="the cycle's peak: run --lr-range-test first")
+    sp.add_argument("--cycle-epochs", type=int_in("cycle-epochs"), default=10)
     sp.add_argument("--init", choices=("scratch", "pretrained", "official"), default="pretrained",
                     help="pretrained: ImageNet backbones through timm; official: fine-tune our converted weights")
-    sp.add_argument("--val-fraction", type=float, default=0.1,
+    sp.add_argument("--val-fraction", type=float_in("val-fraction"), default=0.1,
                     help="validation share by a seeded shuffle; *train*.json beside *val*.json are used as they are")
-    sp.add_argument("--workers", type=int, default=0, help="data-loader processes (per training process)")
+    sp.add_argument("--workers", type=int_in("loader-workers"), default=0,
+                    help="data-loader processes (per training process)")
     sp.add_argument("--val-flip", action="store_true", help="validate with the paper's test-time flip")
-    sp.add_argument("--val-scales", type=float, nargs="+", default=[1.0], metavar="S",
+    sp.add_argument("--val-scales", type=float_in("scales"), nargs="+", default=[1.0], metavar="S",
                     help="multi-scale validation, e.g. 0.8 1.0 1.2")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--device", default="cpu", help="cpu or cuda (mixed precision)")
@@ -358,13 +395,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("bench", help="latency and throughput against upstream's TFLite runtime and MediaPipe")
     sp.add_argument("--models", nargs="+", default=["RT", "I", "II"], help="variants (default: RT I II)")
-    sp.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for every runtime")
-    sp.add_argument("--runs", type=int, default=50, help="timed runs per measurement, after warm-up")
+    sp.add_argument("--threads", type=int_in("threads"), default=os.cpu_count() or 1, help="threads for every runtime")
+    sp.add_argument("--runs", type=int_in("runs"), default=50, help="timed runs per measurement, after warm-up")
     sp.add_argument("--backends", nargs="*", default=["torch"], help="our backends besides onnx (torch)")
     sp.add_argument("--image", help="the frame to time on (default: upstream's MPII.jpg from the weights source)")
     sp.add_argument("--json", help="write the full report here")
     sp.set_defaults(func=cmd_bench)
     return p
+
+
+EXIT_BAD_INPUT = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except PoseappError as exc:
         print(f"poseapp: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a file or folder the command was pointed at, not a bug in poseapp
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"poseapp: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

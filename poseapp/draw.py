@@ -10,15 +10,30 @@ from poseapp.pose import Pose
 
 COLOURS = {"left": (40, 120, 255), "right": (255, 80, 40), "centre": (60, 200, 60)}  # RGB
 BOX_COLOUR = (255, 220, 0)
+#: The one rule for every drawing (``image --out``, annotated videos, the window's default): a joint
+#: scoring under it is not drawn, nor are its bones. Scores are heatmap peaks (0-1).
+DRAW_THRESHOLD = 0.3
 
 
-def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = 0.0, draw_box: bool = True) -> np.ndarray:
+def legend_text(threshold: float) -> str:
+    """What a drawing leaves out, in words (written on images, shown in the window's status bar)."""
+    return f"joints scoring under {threshold:.2f} not drawn"
+
+
+def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, draw_box: bool = True,
+              legend: bool = False) -> np.ndarray:
     """A copy of ``rgb`` with the crop box and the skeleton (joints under ``threshold`` hidden).
 
-    A pose marked not found draws only its box: where the model looked and saw nobody.
+    A pose marked not found draws only its box: where the model looked and saw nobody. ``legend``
+    writes the threshold rule in the bottom-left corner.
     """
     out = rgb.copy()
     scale = max(1, round(max(out.shape[:2]) / 400))
+    if legend:
+        text, font = legend_text(threshold), 0.4 * scale
+        y = out.shape[0] - 6 * scale
+        cv2.putText(out, text, (4 * scale, y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 3 * scale, cv2.LINE_AA)
+        cv2.putText(out, text, (4 * scale, y), cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), scale, cv2.LINE_AA)
     if draw_box:
         b = pose.box
         cv2.rectangle(out, (int(b.x), int(b.y)), (int(b.x + b.size), int(b.y + b.size)), BOX_COLOUR, scale)

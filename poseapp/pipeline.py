@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, angles_from_xy
+from poseapp.angles import ANGLE_NAMES, angles_from_xy, range_of_motion
 from poseapp.io.atomic import write_json
 from poseapp.io.records import SCHEMA_VERSION, RecordWriter
 from poseapp.io.video import Frame, VideoWriter
@@ -34,7 +34,11 @@ T = TypeVar("T")
 
 
 class LatestSlot(Generic[T]):
-    """Holds at most one item; ``put`` replaces an untaken one (counted in ``dropped``)."""
+    """Holds at most one item; ``put`` replaces an untaken one (counted in ``dropped``).
+
+    ``put(item, wait=s)`` first waits up to ``s`` seconds for the consumer to take the previous
+    item: a recording from a file keeps every frame that way, still bounded (never a queue).
+    """
 
     def __init__(self) -> None:
         self._item: T | None = None
@@ -42,12 +46,14 @@ class LatestSlot(Generic[T]):
         self._closed = False
         self.dropped = 0
 
-    def put(self, item: T) -> None:
+    def put(self, item: T, wait: float = 0.0) -> None:
         with self._cond:
+            if wait > 0 and self._item is not None and not self._closed:
+                self._cond.wait_for(lambda: self._item is None or self._closed, wait)
             if self._item is not None:
                 self.dropped += 1
             self._item = item
-            self._cond.notify()
+            self._cond.notify_all()
 
     def get(self, timeout: float | None = None) -> T | None:
         """The newest item, waiting up to ``timeout`` seconds; None on timeout or when closed."""
@@ -55,7 +61,13 @@ class LatestSlot(Generic[T]):
             if self._item is None and not self._closed:
                 self._cond.wait(timeout)
             item, self._item = self._item, None
+            self._cond.notify_all()  # a waiting ``put`` may go on
             return item
+
+    def reset_count(self) -> None:
+        """Start counting drops anew (a new source)."""
+        with self._cond:
+            self.dropped = 0
 
     def close(self) -> None:
         with self._cond:
@@ -113,6 +125,7 @@ class LiveResult:
     model: str
     device: str
     captured_at: float  # time.perf_counter() when the frame was captured
+    epoch: int = 0  # the capture's source epoch (a new source or a seek starts a new one)
 
 
 def default_engine_factory(settings: LiveSettings, progress: Progress | None = None):
@@ -176,16 +189,21 @@ class LiveRecorder:
     """Record/Stop: rows go to the shared CSV as they come (flushed every ``flush_every`` rows, a
     second at 30 fps); Stop renames it into place and writes the JSON beside it.
 
+    Rows carry the source's own frame index and time (``frame``, ``time_s``), so a recording lines
+    up with the file it came from; the JSON names the source (path, fps, frames), the weights of
+    every model used, and the range of motion, as ``poseapp video`` writes them.
+
     video: also write the annotated frames to ``<name>_pose.mp4`` at ``fps``, each analysed frame
     repeated until the next one's time, so the video plays in real time although the model drops
     frames. Its size is the first frame's; later frames of another size are scaled to it.
     """
 
-    def __init__(self, path: str | Path, settings: LiveSettings, source: str, flush_every: int = 30,
+    def __init__(self, path: str | Path, settings: LiveSettings, source: dict, flush_every: int = 30,
                  video: bool = False, fps: float = 30.0) -> None:
         self.path = Path(path)
         self.settings = settings
         self.source = source
+        self.angles: dict[str, list[float]] = {name: [] for name in ANGLE_NAMES}
         self.writer = RecordWriter(self.path, smoothed=settings.smooth != "none", flush_every=flush_every)
         self.started = datetime.now(timezone.utc)
         self.t0: float | None = None
@@ -220,17 +238,23 @@ class LiveRecorder:
         smoothed = result.smoothed if self.writer.smoothed else None
         if self.writer.smoothed and smoothed is None:
             smoothed = np.full((16, 2), np.nan)
-        self.writer.write(self.writer.rows, result.frame.time_s - self.t0, result.pose.found,
+        self.writer.write(result.frame.index, result.frame.time_s, result.pose.found,
                           result.pose.keypoints, smoothed, result.angles)
+        for name, values in self.angles.items():
+            values.append(result.angles.get(name, np.nan))
         self.models.add(result.model)
 
     def stop(self) -> Path:
+        from poseapp.weights.store import weights_identity
+
         self.writer.commit()
         if self._video is not None:
             self._video.commit()
         meta = {"poseapp": __version__, "csv_schema": SCHEMA_VERSION, "created": self.started.isoformat(
             timespec="seconds"), "source": self.source, "frames": self.writer.rows, "models": sorted(self.models),
+            "weights": {m: weights_identity(m) for m in sorted(self.models)},
             "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True,
+            "range_of_motion": range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()}),
             "annotated_video": self.video_path.name if self._video is not None else None}
         write_json(self.path.with_suffix(".json"), meta)
         return self.path

@@ -38,8 +38,13 @@ def fill_gaps(values: np.ndarray, max_gap: int) -> np.ndarray:
     return out
 
 
-def butterworth(values: np.ndarray, fps: float, cutoff: float = 6.0, order: int = 4) -> np.ndarray:
-    """Zero-lag low-pass (``filtfilt``) along axis 0, per finite segment; segments too short stay raw."""
+def butterworth(values: np.ndarray, fps: float, cutoff: float = 6.0, order: int = 4,
+                report: dict | None = None) -> np.ndarray:
+    """Zero-lag low-pass (``filtfilt``) along axis 0, per finite segment; segments too short stay raw.
+
+    ``report``, when given, receives ``samples`` (finite values) and ``unfiltered`` (those left raw
+    because their segment was too short for the filter), so a caller can say so.
+    """
     from scipy.signal import butter, filtfilt
 
     if not 0 < cutoff < fps / 2:
@@ -48,10 +53,16 @@ def butterworth(values: np.ndarray, fps: float, cutoff: float = 6.0, order: int 
     pad = 3 * max(len(a), len(b))
     out = np.array(values, dtype=np.float64, copy=True)
     flat = out.reshape(len(out), -1)
+    samples = unfiltered = 0
     for column in flat.T:
         for start, stop in _runs(np.isfinite(column)):
+            samples += stop - start
             if stop - start > pad:
                 column[start:stop] = filtfilt(b, a, column[start:stop])
+            else:
+                unfiltered += stop - start
+    if report is not None:
+        report.update(samples=samples, unfiltered=unfiltered, shortest_filtered_segment=pad + 1)
     return out
 
 
@@ -93,8 +104,12 @@ class OneEuro:
 
 
 def smooth_trajectory(xy: np.ndarray, times: np.ndarray, method: str, max_gap: int = 10,
-                      cutoff: float = 6.0, min_cutoff: float = 1.0, beta: float = 0.05) -> np.ndarray:
-    """Smooth (T, ...) coordinates sampled at ``times`` (seconds) with ``method``; gaps filled first."""
+                      cutoff: float = 6.0, min_cutoff: float = 1.0, beta: float = 0.05,
+                      report: dict | None = None) -> np.ndarray:
+    """Smooth (T, ...) coordinates sampled at ``times`` (seconds) with ``method``; gaps filled first.
+
+    ``report`` (Butterworth) receives the cut-off used (at most 0.45 of the frame rate) and how many
+    values stayed unfiltered (see ``butterworth``)."""
     if method not in METHODS:
         raise ValueError(f"unknown smoothing {method!r}; choose from {', '.join(METHODS)}")
     filled = fill_gaps(xy, max_gap)
@@ -103,6 +118,9 @@ def smooth_trajectory(xy: np.ndarray, times: np.ndarray, method: str, max_gap: i
     if method == "butterworth":
         duration = float(times[-1] - times[0]) if len(times) > 1 else 0.0
         fps = (len(times) - 1) / duration if duration > 0 else 30.0
-        return butterworth(filled, fps, min(cutoff, 0.45 * fps))
+        used = min(cutoff, 0.45 * fps)
+        if report is not None:
+            report["cutoff_hz_used"] = round(used, 3)
+        return butterworth(filled, fps, used, report=report)
     euro = OneEuro(min_cutoff, beta)
     return np.stack([euro(float(t), frame) for t, frame in zip(times, filled)])

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from poseapp.angles import ANGLE_NAMES
 from poseapp.batch import VideoOptions, analyse_video, expand_inputs, run_batch
 from poseapp.cli import main
+from poseapp.errors import PoseappError
+from poseapp.io.folder_lock import LOCK_NAME, folder_lock
 from poseapp.io.records import columns, read_records
 from poseapp.io.video import VideoReader
 from poseapp.joints import JOINTS
@@ -39,7 +42,7 @@ def test_batch_reports_bad_files_and_completes_good_ones(tmp_path, capsys):
     code = main(["video", str(DEMO), str(POSETRACK), str(text), str(corrupt), str(tmp_path / "missing.mp4"),
                  "--out", str(out), "--smooth", "butterworth", "--annotate"])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2  # any input failed: bad input, after the others were done
     assert "2 done, 0 skipped, 3 failed" in err
     for bad in (text, corrupt, tmp_path / "missing.mp4"):  # one line each, in the summary at the end
         assert f"failed: {bad}: " in err
@@ -54,9 +57,10 @@ def test_batch_reports_bad_files_and_completes_good_ones(tmp_path, capsys):
         assert set(meta["range_of_motion"]) == set(ANGLE_NAMES)
         assert (out / f"{stem}_angles.png").stat().st_size > 5000
         assert len(list(VideoReader(out / f"{stem}_pose.mp4"))) == 5
-    assert not list(out.glob("notes*")) and not list(out.glob("corrupt*")) and not list(out.glob(".*"))
+    assert not list(out.glob("notes*")) and not list(out.glob("corrupt*"))
+    assert [p.name for p in out.glob(".*")] == [LOCK_NAME]
     summary = (out / "summary.csv").read_text().splitlines()
-    assert summary[0] == "video,angle,min,max,mean,range,frames" and len(summary) == 1 + 2 * len(ANGLE_NAMES)
+    assert summary[0] == "video,source,angle,min,max,mean,range,frames" and len(summary) == 1 + 2 * len(ANGLE_NAMES)
 
 
 def test_existing_results_are_skipped_unless_overwrite(tmp_path):
@@ -140,4 +144,127 @@ def test_ctrl_c_leaves_no_partial_files(pan_zoom_clip, tmp_path):
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
-    assert list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == [LOCK_NAME]
+
+
+def test_inputs_sharing_a_name_keep_their_own_results(tmp_path):
+    """subjA/clip.mp4 and subjB/clip.mp4: both analysed, each under its folder, two summary rows."""
+    for subject in ("subjA", "subjB"):
+        (tmp_path / subject).mkdir()
+        (tmp_path / subject / "clip.mp4").write_bytes(POSETRACK.read_bytes())
+    sources = [tmp_path / "subjA" / "clip.mp4", tmp_path / "subjB" / "clip.mp4"]
+    out = tmp_path / "out"
+    results = run_batch(sources, out, VideoOptions(roi="full"))
+    assert [r.status for r in results] == ["done", "done"]
+    assert (out / "subjA" / "clip.json").exists() and (out / "subjB" / "clip.json").exists()
+    names = {line.split(",")[0] for line in (out / "summary.csv").read_text().splitlines()[1:]}
+    assert names == {"subjA/clip", "subjB/clip"}
+    again = run_batch(sources, out, VideoOptions(roi="full"))  # skipped each on its own result
+    assert [r.status for r in again] == ["skipped", "skipped"]
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with folder_lock(out):
+        with pytest.raises(PoseappError, match="another poseapp run"):
+            run_batch([POSETRACK], out, VideoOptions(roi="full"))
+    assert not (out / f"{POSETRACK.stem}.json").exists()
+    assert run_batch([POSETRACK], out, VideoOptions(roi="full"))[0].status == "done"  # free again
+
+
+def test_damaged_bytes_mid_file_are_skipped_not_the_rest(pan_zoom_clip, tmp_path):
+    """A sixth of the 300-frame clip overwritten with noise: the frames after it are still analysed
+    (ffmpeg reads on the same way), the loss is reported, and frame times stay the file's."""
+    data = bytearray(pan_zoom_clip.path.read_bytes())
+    n = len(data)
+    data[n // 3: n // 3 + n // 6] = np.random.default_rng(0).integers(0, 256, n // 6, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    result = analyse_video(damaged, tmp_path / "out", VideoOptions(roi="full"))
+    assert result.status == "done" and result.frames > 200
+    assert any("damaged frames" in w for w in result.warnings)
+    meta = json.loads((tmp_path / "out" / "damaged.json").read_text())
+    assert meta["decoding"]["frames_lost"] > 0 and meta["frames"] + meta["decoding"]["frames_lost"] >= 295
+    times = read_records(tmp_path / "out" / "damaged.csv").column("time_s")
+    assert times[-1] == pytest.approx(299 / 30, abs=0.05) and np.max(np.diff(times)) > 0.1  # the gap shows
+
+
+def test_output_errors_fail_that_video_cleanly_and_the_batch_goes_on(tmp_path, monkeypatch):
+    """A full disk while the CSV is finished: a clear reason, no partial file, the next video done."""
+    from poseapp.io import records
+
+    real = records.RecordWriter.commit
+    calls = []
+
+    def full_disk(self):
+        calls.append(self.path)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device", str(self.path))
+        real(self)
+
+    monkeypatch.setattr(records.RecordWriter, "commit", full_disk)
+    out = tmp_path / "out"
+    results = run_batch([DEMO, POSETRACK], out, VideoOptions(roi="full"))
+    assert [r.status for r in results] == ["failed", "done"]
+    assert "No space left on device" in results[0].reason
+    assert not list(out.glob("demo*")) and not list(out.glob(".*partial*"))
+    file_out = tmp_path / "file"
+    file_out.write_text("x")
+    assert main(["video", str(DEMO), "--out", str(file_out)]) == 2
+
+
+def test_summary_cells_cannot_run_as_formulas(tmp_path):
+    evil = tmp_path / "=HYPERLINK(1).mp4"
+    evil.write_bytes(POSETRACK.read_bytes())
+    run_batch([evil], tmp_path / "out", VideoOptions(roi="full"))
+    row = (tmp_path / "out" / "summary.csv").read_text().splitlines()[1]
+    assert row.startswith("'=HYPERLINK(1),")
+
+
+def test_butterworth_that_cannot_filter_says_so(tmp_path, capsys):
+    """Five frames are too few for the zero-lag filter: the result and the console say so."""
+    assert main(["video", str(POSETRACK), "--out", str(tmp_path), "--smooth", "butterworth"]) == 0
+    meta = json.loads((tmp_path / f"{POSETRACK.stem}.json").read_text())
+    assert meta["smoothing"]["unfiltered"] == meta["smoothing"]["samples"] > 0
+    assert any("unfiltered" in w for w in meta["warnings"])
+    err = capsys.readouterr().err
+    assert "warning: butterworth left" in err and "\r" not in err  # plain lines when not a terminal
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_killing_a_batch_ends_its_workers(pan_zoom_clip, tmp_path):
+    clips = []
+    for name in ("a", "b"):
+        clips.append(tmp_path / f"{name}.mp4")
+        clips[-1].write_bytes(pan_zoom_clip.path.read_bytes())
+    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", *map(str, clips), "--out",
+                             str(tmp_path / "out"), "--workers", "2"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        workers = [c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
+              for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not alive
+    assert not (tmp_path / "out" / "a.json").exists()

@@ -56,6 +56,8 @@ class AnglePlots(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.setXRange(-self.window_s, 0, padding=0)
             plot.setLabel("left", "deg")
+            if i == len(self.names) - 1:  # one time axis label under the stack: seconds before now
+                plot.setLabel("bottom", "time before now (s)")
             if self.bands and name in NORMAL_RANGES:
                 band = pg.LinearRegionItem(NORMAL_RANGES[name], orientation="horizontal", movable=False,
                                            brush=pg.mkBrush(60, 180, 75, 35), pen=pg.mkPen(None))

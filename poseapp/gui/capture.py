@@ -1,4 +1,11 @@
-"""The capture thread: reads the current source, paces files at their own rate, fills the slot."""
+"""The capture thread: reads the current source, paces files at their own rate, fills the slot.
+
+Every frame goes into the slot with the capture's ``epoch``: a new source or a seek starts a new
+one, and the inference worker resets tracking and smoothing when the epoch of the frame it takes
+changes. The reset thus belongs to the frames of the new source, whatever the threads' timing.
+At the end of a file the source stays open and paused (``at_end``): Play starts it again, seek
+and step work.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ class CaptureThread(QThread):
 
     opened = Signal(str, int, float)  # name, frame count (0: live or unknown), fps
     position = Signal(int)  # index of the frame just captured
-    ended = Signal(str)  # why: 'end of file', 'camera stopped', ...
+    ended = Signal(str, int)  # why ('end of file', 'camera stopped', ...), index of the last frame
 
     def __init__(self, slot: LatestSlot, ready: threading.Event | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -32,12 +39,20 @@ class CaptureThread(QThread):
         self._stop = False
         self._clock: tuple[float, float] | None = None  # (wall time, frame time) where pacing restarts
         self._last_position = 0.0
+        self._last_index = -1
+        self.epoch = 0  # changed by open() and seek(): frames of a new epoch reset the tracker
+        self.at_end = False  # a file played to its end: paused, source kept
+        self.lossless = False  # a file waits for the model to take each frame (recording)
 
     def open(self, source: Source) -> None:
         """Switch to ``source`` (the old one is closed in this thread's next turn)."""
         with self._lock:
             old, self._source = self._source, source
-            self._paused, self._clock = False, None
+            self._paused, self._clock, self.at_end, self._seek = False, None, False, None
+            self._last_index = -1
+            self.epoch += 1
+        self.slot.reset_count()
+        self.rate = RateMeter()
         if old is not None and old is not source:
             old.close()
         self.opened.emit(source.name, source.frame_count, source.fps)
@@ -52,12 +67,34 @@ class CaptureThread(QThread):
             self._step, self._clock = True, None
 
     def seek(self, index: int) -> None:
+        """Show frame ``index`` next (tracking starts afresh there); playing or paused stays as it is."""
         with self._lock:
             self._seek, self._clock = index, None
+            self.epoch += 1
+            self.at_end = False
+
+    def refresh(self) -> None:
+        """Analyse the frame on screen again (a still image, a paused or finished video), e.g. with a
+        model that has just loaded; a playing source needs nothing."""
+        with self._lock:
+            source = self._source
+            if source is None or source.live or not (self._paused or self.at_end) or self._last_index < 0:
+                return
+        self.seek(self._last_index)
+
+    def restart(self) -> None:
+        """Play a finished file from its first frame."""
+        self.seek(0)
+        self.set_paused(False)
 
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def source(self):
+        """The open source (None before one is opened, or after a camera stopped)."""
+        return self._source
 
     def stop(self) -> None:
         """Ask the loop to end and wait for it; the source is released."""
@@ -74,7 +111,7 @@ class CaptureThread(QThread):
             with self._lock:
                 if self._stop:
                     return
-                source, go = self._source, (not self._paused) or self._step
+                source, go, epoch = self._source, (not self._paused) or self._step, self.epoch
                 if source is not None and self._seek is not None:
                     source.seek(self._seek)
                     self._seek, go = None, True
@@ -86,11 +123,16 @@ class CaptureThread(QThread):
             if frame is None:
                 with self._lock:
                     if self._source is source:
-                        self._source = None
-                self.ended.emit("camera stopped sending frames" if source.live else "end of " + source.name)
+                        if source.live:
+                            self._source = None
+                        else:  # keep the file: Play restarts it, seek and step still work
+                            self._paused, self.at_end = True, True
+                self.ended.emit("camera stopped sending frames" if source.live else "end of " + source.name,
+                                self._last_index)
                 continue
             self._pace(source, frame.time_s)
-            self.slot.put((frame, time.perf_counter()))
+            self._last_index = frame.index
+            self.slot.put((frame, time.perf_counter(), epoch), wait=5.0 if self.lossless and not source.live else 0.0)
             self.captured += 1
             self.rate.tick()
             now = time.perf_counter()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from poseapp.draw import legend_text
 from poseapp.errors import PoseappError
 from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.last_result: LiveResult | None = None
         self.source_name = ""
         self.source_fps = 30.0
+        self.source_info: dict = {}
+        self.source_epoch = 0
         self.latency_ms = 0.0
         self._build_toolbar()
         self._build_status()
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.worker.result.connect(self.show_result)
         self.worker.loading.connect(self._loading)
         self.worker.loaded.connect(self._loaded)
+        self.worker.configured.connect(self.capture.refresh)
         self.worker.failed.connect(self._failed)
         self.worker.recorded.connect(lambda p: self.message(f"recording saved: {p}"))
         self.worker.download.connect(self._download_progress)
@@ -92,6 +96,9 @@ class MainWindow(QMainWindow):
         self.panel.changed.connect(self._settings_changed)
         self.panel.view_changed.connect(self._view_changed)
         self._view_changed()
+        if self.panel.bad_settings:
+            self.message("some saved settings were damaged and are back to their defaults: "
+                         + ", ".join(self.panel.bad_settings))
         self.capture.start()
         self.worker.start()
         self._timer = QTimer(self)
@@ -153,9 +160,12 @@ class MainWindow(QMainWindow):
         except PoseappError as exc:
             self.message(str(exc))
             return False
-        self.worker.reset_tracking()
         self.plots.clear()
+        self.last_result = None
+        self.source_info = {"name": source.name, "path": str(getattr(source, "path", "")) or None,
+                            "fps": source.fps, "frame_count": source.frame_count, "live": source.live}
         self.capture.open(source)
+        self.source_epoch = self.capture.epoch
         self.play_action.setText("Pause")
         return True
 
@@ -201,22 +211,41 @@ class MainWindow(QMainWindow):
         if not self.seek.isSliderDown():
             self.seek.setValue(index)
 
-    @Slot(str)
-    def _ended(self, why: str) -> None:
+    @Slot(str, int)
+    def _ended(self, why: str, last: int) -> None:
+        """The end of a file is a state, not a dead end: Play starts again, seek and step work."""
+        if self.capture.at_end:
+            self.play_action.setText("Play")
+            if self.seek.isEnabled():
+                self.seek.setMaximum(max(last, 0))  # a container may declare more frames than it holds
+                self.seek.setValue(self.seek.maximum())
+                why += f" (frame {last + 1}): Play starts again from the beginning; seek or step back"
+            else:
+                why = f"{self.source_name} analysed" if self.source_info.get("frame_count") == 1 else why
+        else:
+            self.play_action.setText("Play")
         self.message(why)
 
     def toggle_play(self) -> None:
+        if self.capture.source is None:
+            self.message("nothing to play: open a camera, a video or an image")
+            return
+        if self.capture.at_end:
+            self.capture.restart()
+            self.play_action.setText("Pause")
+            return
         paused = not self.capture.paused
         self.capture.set_paused(paused)
         self.play_action.setText("Play" if paused else "Pause")
 
     def _seek_to(self, index: int) -> None:
-        self.worker.reset_tracking()
         self.capture.seek(index)
 
     # results
     @Slot(object)
     def show_result(self, result: LiveResult) -> None:
+        if result.epoch < self.source_epoch:
+            return  # a frame of a source that has since been closed
         self.last_result = result
         self.latency_ms = 1000 * (time.perf_counter() - result.captured_at)
         labels = self.panel.chosen_angles() if self.panel.labels.isChecked() else ()
@@ -226,7 +255,7 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         cap, inf = self.capture.rate.rate(), self.worker.rate.rate()
         self.status_rates.setText(f"capture {cap:.1f} fps | inference {inf:.1f} fps | latency {self.latency_ms:.0f} ms"
-                                  f" | dropped {self.slot.dropped}")
+                                  f" | dropped {self.slot.dropped} | {legend_text(self.panel.threshold.value())}")
         if self.last_result is not None and inf > 0:
             self.panel.record_rate(self.last_result.model, inf)
 
@@ -315,6 +344,7 @@ class MainWindow(QMainWindow):
     # recording
     def toggle_record(self) -> None:
         if not self.record_action.isChecked():
+            self.capture.lossless = False
             self.worker.stop_recording()
             self.record_action.setChecked(False)
             self.record_action.setText("Record")
@@ -323,9 +353,11 @@ class MainWindow(QMainWindow):
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.output_dir / f"recording-{stamp}.csv"
         video = self.panel.record_video.isChecked()
-        self.worker.start_recording(path, self.source_name, video, self.source_fps)
+        live = bool(self.source_info.get("live", True))
+        self.capture.lossless = not live  # a file waits for the model: every frame is recorded
+        self.worker.start_recording(path, self.source_info, video, self.source_fps)
         self.record_action.setText("Stop")
-        self.message(f"recording to {path}")
+        self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 
     def snapshot(self) -> Path | None:
         if self.view.last_image is None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from poseapp.angles import ANGLE_NAMES
+from poseapp.draw import DRAW_THRESHOLD
 from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS, get_variant
 from poseapp.pipeline import LiveSettings
@@ -111,20 +112,38 @@ class SettingsPanel(QWidget):
         self.model.blockSignals(False)
         self._emit()
 
+    def _number(self, key: str, default: float, cast: type, low: float, high: float) -> float:
+        """A stored number, or ``default`` (noted in ``bad_settings``) when the value is damaged."""
+        try:
+            value = cast(self.store.value(key, default))
+            if not low <= value <= high:
+                raise ValueError(value)
+        except (TypeError, ValueError):
+            self.bad_settings.append(key)
+            return default
+        return value
+
     def _restore(self) -> None:
+        """Each setting from QSettings; a value the panel cannot take (a hand-edited or damaged file)
+        falls back to its default and is named in ``bad_settings`` for the window to say so."""
         s = self.store
+        self.bad_settings: list[str] = []
         for combo, key, default in ((self.model, "model", "RT"), (self.device, "device", "auto"),
                                     (self.roi, "roi", "track"), (self.smooth, "smooth", "oneeuro")):
-            i = combo.findData(s.value(key, default)) if combo is self.model else combo.findText(s.value(key, default))
+            value = s.value(key, default)
+            i = combo.findData(value) if combo is self.model else combo.findText(str(value))
+            if i < 0:
+                self.bad_settings.append(key)
+                i = combo.findData(default) if combo is self.model else combo.findText(default)
             combo.setCurrentIndex(max(i, 0))
-        self.strength.setValue(int(s.value("strength", 41)))  # 1.0 Hz, the live default
-        self.threshold.setValue(float(s.value("threshold", 0.3)))
-        self.plot_window.setValue(int(s.value("plot_window", 10)))
+        self.strength.setValue(int(self._number("strength", 41, int, 1, 50)))  # 1.0 Hz, the live default
+        self.threshold.setValue(self._number("threshold", DRAW_THRESHOLD, float, 0.0, 1.0))
+        self.plot_window.setValue(int(self._number("plot_window", 10, int, 2, 120)))
         self.labels.setChecked(s.value("labels", "true") == "true")
         self.bands.setChecked(s.value("bands", "true") == "true")
         self.mirror.setChecked(s.value("mirror", "false") == "true")
         self.record_video.setChecked(s.value("record_video", "false") == "true")
-        chosen = s.value("angles", ",".join(DEFAULT_ANGLES)).split(",")
+        chosen = str(s.value("angles", ",".join(DEFAULT_ANGLES))).split(",")
         for i in range(self.angles.count()):
             item = self.angles.item(i)
             on = item.data(Qt.ItemDataRole.UserRole) in chosen
@@ -151,16 +170,16 @@ class SettingsPanel(QWidget):
         measured on this machine."""
         for i in range(self.model.count()):
             name = self.model.itemData(i)
-            fps = self.store.value(f"fps/{name}")
-            measured = f", {float(fps):.0f} fps here" if fps else ""
+            fps = _float_or_none(self.store.value(f"fps/{name}"))
+            measured = f", {fps:.0f} fps here" if fps else ""
             kind = self._kinds[name]
             trained = f"trained {kind}, " if kind != name else ""
             self.model.setItemText(i, f"{name} ({trained}{get_variant(kind).resolution} px{measured})")
 
     def record_rate(self, model: str, fps: float) -> None:
         """Remember ``model``'s inference rate here; labels change only when the rounded rate does."""
-        stored = self.store.value(f"fps/{model}")
-        if stored is not None and round(float(stored)) == round(fps):
+        stored = _float_or_none(self.store.value(f"fps/{model}"))
+        if stored is not None and round(stored) == round(fps):
             return
         self.store.setValue(f"fps/{model}", round(fps, 1))
         self.refresh_rates()
@@ -181,3 +200,11 @@ class SettingsPanel(QWidget):
     def _view(self) -> None:
         self.save()
         self.view_changed.emit()
+
+
+def _float_or_none(value: object) -> float | None:
+    """A stored rate as a number, None when absent or damaged."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

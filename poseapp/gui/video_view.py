@@ -20,17 +20,38 @@ def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...],
     if mirror:
         out = np.ascontiguousarray(out[:, ::-1])
     width = out.shape[1]
-    scale = max(0.5, max(out.shape[:2]) / 1000)
+    # labels sized to the person (their box), not the frame: a small subject gets small labels
+    scale = float(np.clip(result.pose.box.size / 700, 0.35, max(0.5, max(out.shape[:2]) / 1000)))
+    placed: list[tuple[int, int, int, int]] = []
     for name in angle_labels:
         value = result.angles.get(name, np.nan)
         x, y, s = result.pose.keypoints[INDEX[BY_NAME[name].vertex]]
         if not np.isfinite(value) or s < threshold:
             continue
         x = width - 1 - x if mirror else x
-        at = (int(x) + 8, int(y) - 8)
-        cv2.putText(out, f"{value:.0f}", at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
-        cv2.putText(out, f"{value:.0f}", at, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        text = f"{value:.0f}"
+        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        at = _free_spot(int(x), int(y), w, h, placed)
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
     return out
+
+
+def _free_spot(x: int, y: int, w: int, h: int, placed: list[tuple[int, int, int, int]]) -> tuple[int, int]:
+    """Where a w x h label next to the joint at (x, y) overlaps no label placed before: the nearest
+    free cell of a grid of label-sized cells around the joint, nearest first.
+    The spot is added to ``placed``; text is anchored at its bottom-left corner, as OpenCV draws it."""
+    pad = max(3, h // 3)
+    xs = [pad + i * (w + pad) for i in range(4)] + [-(i + 1) * (w + pad) for i in range(4)]
+    ys = [-pad + j * (h + pad) for j in range(-3, 5)]
+    spots = sorted(((dx, dy) for dx in xs for dy in ys), key=lambda d: abs(d[0] + w / 2) + abs(d[1] - h / 2))
+    for dx, dy in spots:
+        box = (x + dx - 1, y + dy - h - 1, x + dx + w + 1, y + dy + 1)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            placed.append(box)
+            return x + dx, y + dy
+    placed.append((x + pad - 1, y - pad - h - 1, x + pad + w + 1, y - pad + 1))
+    return x + pad, y - pad
 
 
 class VideoView(QWidget):

@@ -1,8 +1,10 @@
 """The inference thread: takes the newest frame from the slot, analyses it, emits the result.
 
 Settings changes (variant, device, localisation, smoothing) are requests applied between two
-frames; loading a model happens here, never in the GUI thread. A model that cannot load leaves
-the previous one running. Recording happens here too, so the GUI thread never writes files.
+frames; loading a model happens here, never in the GUI thread. Each frame comes with the capture's
+epoch; when it changes (a new source, a seek) tracking and smoothing start afresh on that frame.
+A model that cannot load leaves the previous one running. Recording happens here too, so the GUI
+thread never writes files.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class InferenceWorker(QThread):
     loading = Signal(str)  # a message while a model loads
     loaded = Signal(str, str)  # model, device
     failed = Signal(str)  # a message; the worker goes on with what it had
+    configured = Signal()  # new settings are in force (a model that had to load has loaded)
     recorded = Signal(str)  # path of a finished recording
     download = Signal(str, int, int)  # model, bytes done, bytes in all (0: unknown)
 
@@ -35,10 +38,11 @@ class InferenceWorker(QThread):
         self._lock = threading.Lock()
         self._pending: LiveSettings | None = settings
         self._reset = False
+        self._epoch: int | None = None
         self._stop = False
         self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
-        self._record_request: tuple[str, Path | None, bool, float] | None = None
+        self._record_request: tuple[dict, Path | None, bool, float] | None = None
 
     def apply(self, settings: LiveSettings) -> None:
         with self._lock:
@@ -49,17 +53,19 @@ class InferenceWorker(QThread):
         self._cancel.set()
 
     def reset_tracking(self) -> None:
+        """Forget the person before the next frame (new sources and seeks do this through the epoch)."""
         with self._lock:
             self._reset = True
 
-    def start_recording(self, path: Path, source: str, video: bool = False, fps: float = 30.0) -> None:
-        """Record from the next result on; ``video`` also writes the annotated frames at ``fps``."""
+    def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0) -> None:
+        """Record from the next result on; ``source`` describes what is recorded (name, path, fps,
+        frames) for the JSON; ``video`` also writes the annotated frames at ``fps``."""
         with self._lock:
             self._record_request = (source, Path(path), video, fps)
 
     def stop_recording(self) -> None:
         with self._lock:
-            self._record_request = ("", None, False, 0.0)
+            self._record_request = ({}, None, False, 0.0)
 
     @property
     def recording(self) -> bool:
@@ -75,6 +81,7 @@ class InferenceWorker(QThread):
     def _configure(self, settings: LiveSettings) -> None:
         old = (self.analyser.settings, self.analyser.engine, self.analyser.localiser)
         if not self.analyser.configure(settings):
+            self.configured.emit()
             return
         self.loading.emit(f"loading {settings.model} on {settings.device}…")
         self.ready.clear()
@@ -95,6 +102,7 @@ class InferenceWorker(QThread):
             self._cancel.clear()
             self.download.emit(settings.model, -1, -1)  # over, whichever way it went
         self.loaded.emit(self.analyser.engine.model, self.analyser.engine.backend.device)
+        self.configured.emit()
 
     def _finish_recording(self) -> None:
         if self._recorder is not None:
@@ -130,9 +138,13 @@ class InferenceWorker(QThread):
             item = self.slot.get(timeout=0.05)
             if item is None or self.analyser.engine is None:
                 continue
-            frame, captured_at = item
+            frame, captured_at, epoch = item
+            if epoch != self._epoch:
+                self.analyser.reset()
+                self._epoch = epoch
             try:
                 res = self.analyser.analyse(frame, captured_at)
+                res.epoch = epoch
             except Exception as exc:  # one bad frame is a message, not the end of the worker
                 self.failed.emit(str(exc) if isinstance(exc, PoseappError) else f"frame {frame.index}: {exc!r}")
                 continue

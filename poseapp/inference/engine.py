@@ -15,6 +15,19 @@ from poseapp.pose import Box, Pose
 from poseapp.weights.download import Progress
 from poseapp.weights.store import resolve
 
+#: The shortest image side the model is run on: below it nobody can be seen, and a search over a
+#: thin strip would need thousands of windows.
+MIN_SIDE = 32
+
+
+def check_shape(rgb: np.ndarray) -> None:
+    """PoseappError for an image the model cannot use: not HxWx3, or a side under ``MIN_SIDE`` pixels."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise PoseappError(f"an image of shape {rgb.shape} is not a colour image")
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise PoseappError(f"a {rgb.shape[1]}x{rgb.shape[0]} image is too small: poseapp needs at least "
+                           f"{MIN_SIDE} pixels on each side")
+
 
 def snap(box: Box) -> Box:
     """Round a box to whole pixels, as the crop does, so decoding undoes exactly that crop."""
@@ -87,6 +100,8 @@ class Engine:
 
     def predict_batch(self, images: list[np.ndarray], boxes: list[Box | None], flip: bool | None = None) -> list[Pose]:
         """Poses for several images (or several crops of one image) in one forward pass."""
+        for im in {id(im): im for im in images}.values():
+            check_shape(im)
         boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
         maps = self._crop_heatmaps(images, boxes, flip)
         for scale in (s for s in self.scales if s != 1.0):

@@ -68,7 +68,9 @@ class AutoSearch:
     """Find the person by a batched multi-scale window search, then refine the crop.
 
     scales: window sides as fractions of the image's shorter side (the padded whole frame is
-    always a window too); overlap: the fraction of a window its neighbour shares.
+    always a window too); overlap: the fraction of a window its neighbour shares; max_positions:
+    at most this many windows along each axis per scale (a long strip gets wider steps, so the
+    search costs the same bounded number of passes whatever the image's shape).
     """
 
     mode = "auto"
@@ -76,7 +78,7 @@ class AutoSearch:
     def __init__(self, search: Engine | None = None, scales: tuple[float, ...] = (1.0, 0.7, 0.5),
                  overlap: float = 1 / 3, refinements: int = 2, margin: float = 1.35,
                  joint_threshold: float = 0.2, min_score: float = 0.2, people: int = 3,
-                 tolerance: float = 0.8, batch: int = 16) -> None:
+                 tolerance: float = 0.8, batch: int = 16, max_positions: int = 8) -> None:
         self.search = search
         self.scales = scales
         self.overlap = overlap
@@ -87,6 +89,7 @@ class AutoSearch:
         self.people = people
         self.tolerance = tolerance
         self.batch = batch
+        self.max_positions = max_positions
 
     def windows(self, height: int, width: int) -> list[Box]:
         """The padded whole frame plus, per scale, a grid of squares covering the image."""
@@ -95,8 +98,8 @@ class AutoSearch:
         for scale in self.scales:
             side = scale * short
             step = side * (1 - self.overlap)
-            xs = _positions(width, side, step)
-            ys = _positions(height, side, step)
+            xs = _positions(width, side, step, self.max_positions)
+            ys = _positions(height, side, step, self.max_positions)
             boxes += [Box(x, y, side) for y in ys for x in xs]
         return boxes
 
@@ -220,11 +223,11 @@ def _apart(a: Box, b: Box) -> bool:
     return d > 0.5 * max(a.size, b.size)
 
 
-def _positions(length: int, side: float, step: float) -> list[float]:
-    """Window starts from 0 to ``length - side`` (centred when the window is longer)."""
+def _positions(length: int, side: float, step: float, most: int) -> list[float]:
+    """Window starts from 0 to ``length - side`` (centred when the window is longer), at most ``most``."""
     if side >= length:
         return [(length - side) / 2]
-    n = math.ceil((length - side) / step) + 1
+    n = min(math.ceil((length - side) / step) + 1, most)
     return list(np.linspace(0, length - side, n))
 
 

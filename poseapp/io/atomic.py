@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +29,31 @@ def replacing(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def finite_json(data: object) -> object:
+    """``data`` with every NaN or infinite float as None (JSON has no NaN, and a reader that meets
+    Python's ``NaN`` token, as most do, refuses the whole file) and numpy scalars as Python's."""
+    if isinstance(data, bool) or data is None or isinstance(data, str):
+        return data
+    if isinstance(data, numbers.Integral):  # numpy's integers too
+        return int(data)
+    if isinstance(data, numbers.Real):
+        return float(data) if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite_json(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_json(v) for v in data]
+    return data
+
+
+def dumps(data: object, indent: int | None = None) -> str:
+    """Strict JSON text of ``data`` (non-finite numbers as null)."""
+    return json.dumps(finite_json(data), indent=indent, allow_nan=False)
+
+
 def write_json(path: str | Path, data: dict) -> Path:
-    """``data`` as indented JSON at ``path``, complete or not at all."""
+    """``data`` as indented strict JSON at ``path``, complete or not at all."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.write_text(dumps(data, indent=2) + "\n")
     return path

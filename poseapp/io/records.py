@@ -2,8 +2,8 @@
 
 Schema 1, one row per frame, in this order:
 
-- ``frame`` (0-based decoded index), ``time_s`` (container time), ``found`` (1 when a person
-  was found), ``score`` (mean joint score);
+- ``frame`` (0-based index of the frame in its source), ``time_s`` (the source's time of it),
+  ``found`` (1 when a person was found), ``score`` (mean joint score);
 - ``<joint>_x``, ``<joint>_y``, ``<joint>_score`` for the 16 joints in ``JOINTS`` order, raw, in
   original-frame pixels (empty when no person was found);
 - with smoothing on: ``<joint>_x_smooth``, ``<joint>_y_smooth`` for the 16 joints (low-score joints
@@ -39,6 +39,12 @@ def columns(smoothed: bool) -> list[str]:
     if smoothed:
         cols += [f"{j}_{c}_smooth" for j in JOINTS for c in ("x", "y")]
     return cols + list(ANGLE_NAMES)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
+    return) would run as a formula in Excel or LibreOffice, so it gets a leading apostrophe (OWASP)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _cell(value: float, digits: int) -> str:
@@ -128,6 +134,7 @@ def read_records(path: str | Path) -> Records:
     except ValueError as exc:
         raise PoseappError(f"{path} has a cell that is not a number: {exc}") from exc
     values = values.reshape(len(rows) - 1, len(header))
-    if len(values) and not np.array_equal(values[:, 0], np.arange(len(values))):
-        raise PoseappError(f"{path}: frame numbers are not consecutive from 0")
+    frames = values[:, 0]
+    if len(values) and (np.any(frames < 0) or np.any(frames != np.round(frames)) or np.any(np.diff(frames) <= 0)):
+        raise PoseappError(f"{path}: frame numbers are not whole, non-negative and increasing")
     return Records(header, values, smoothed)

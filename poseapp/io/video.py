@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from poseapp import MAX_PIXELS
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path
 
@@ -59,6 +60,11 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, np.ndarray, VideoInfo]:
     if not cap.isOpened():
         raise PoseappError(f"cannot open {path} as a video (not a video, or a format OpenCV cannot decode)")
     cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    pixels = cap.get(cv2.CAP_PROP_FRAME_WIDTH) * cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    if pixels > MAX_PIXELS:
+        cap.release()
+        raise PoseappError(f"{path} has frames of {pixels / 1e6:.0f} megapixels: over the "
+                           f"{MAX_PIXELS / 1e6:.0f} poseapp decodes")
     ok, first = cap.read()
     if not ok or first is None:
         cap.release()
@@ -74,7 +80,7 @@ class VideoReader:
     """Frames of one video file, decoded in a background thread ``ahead`` frames in front.
 
     Opening checks that the file exists, is a video and yields a first frame, raising
-    PoseappError otherwise. Iterate once; ``decoded`` and ``truncated`` are valid afterwards.
+    PoseappError otherwise. Iterate once; ``decoded``, ``lost`` and ``truncated`` are valid afterwards.
     """
 
     def __init__(self, path: str | Path, ahead: int = 8) -> None:
@@ -87,12 +93,14 @@ class VideoReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.decoded = 0
+        self.lost = 0  # reads that failed mid-file and were skipped
+        self.retries = 64  # failed reads in a row before the file counts as ended
 
     @property
     def truncated(self) -> bool:
         """The file ended well before its declared frame count (a cut-off recording or copy)."""
         declared = self.info.declared_frames
-        return declared > 0 and self.decoded < declared - max(2, int(0.02 * declared))
+        return declared > 0 and self.decoded + self.lost < declared - max(2, int(0.02 * declared))
 
     def _time(self, index: int, ms: float, last: float) -> float:
         """The container's time of a frame; the nominal rate where it has none or runs backward."""
@@ -108,14 +116,28 @@ class VideoReader:
                 ms = self._first_ms if index == 0 else float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
                 last = self._time(index, ms, last)
                 self._put(Frame(index, last, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
-                ok, frame = self._cap.read()
-                if not ok or frame is None:
+                frame = self._read_on()
+                if frame is None:
                     break
                 index += 1
         except Exception as exc:  # handed to the consumer, who raises it in its own thread
             self._put(exc)
         finally:
             self._put(_END)
+
+    def _read_on(self) -> np.ndarray | None:
+        """The next decodable frame: a damaged packet mid-file is skipped (counted in ``lost``), as
+        ffmpeg does, rather than ending the video there; None at the real end."""
+        for attempt in range(self.retries + 1):
+            ok, frame = self._cap.read()
+            if ok and frame is not None:
+                self.lost += attempt
+                return frame
+            declared = self.info.declared_frames
+            position = self._cap.get(cv2.CAP_PROP_POS_FRAMES)
+            if not declared or position >= declared - 1:
+                return None
+        return None
 
     def _put(self, item: object) -> None:
         while not self._stop.is_set():

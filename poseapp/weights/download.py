@@ -12,6 +12,9 @@ from poseapp.errors import PoseappError
 from poseapp.weights.manifest import git_blob_id
 
 CHUNK = 1 << 16
+#: No upstream model file is near this (IV's Keras file is ~35 MB): a source that sends more is
+#: not sending a model, and the download stops instead of filling the disk.
+MAX_WEIGHTS_BYTES = 96 * 2**20
 #: progress(bytes_done, bytes_total or None); return False to cancel.
 Progress = Callable[[int, "int | None"], bool]
 
@@ -31,9 +34,12 @@ def text_progress(label: str) -> Progress:
     return report
 
 
-def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, timeout: float = 30) -> Path:
+def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, timeout: float = 30,
+          limit: int = MAX_WEIGHTS_BYTES) -> Path:
     """Download ``url`` to ``dest`` and check its git blob id; return ``dest``.
 
+    At most ``limit`` bytes, and no more than the server's Content-Length: a source streaming
+    past either is cut off with an error and its bytes deleted.
     Bytes go to ``dest.part`` first; an interrupted HTTP download resumes from there with a Range
     request (a server that ignores it restarts the file). Nothing is left at ``dest`` unless the
     hash matches: a mismatch deletes the part file and names both hashes.
@@ -51,12 +57,18 @@ def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, tim
             if not resumed:
                 have = 0
             length = response.headers.get("Content-Length")
-            total = have + int(length) if length else None
+            total = have + int(length) if length and length.isdigit() else None
+            cap = min(limit, total) if total else limit
             with open(part, "ab" if resumed else "wb") as out:
                 done = have
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     done += len(chunk)
+                    if done > cap:
+                        out.close()
+                        part.unlink(missing_ok=True)
+                        raise PoseappError(f"{url} sent more than {cap / 2**20:.1f} MB: not an upstream model "
+                                           "file; download stopped")
                     if progress and progress(done, total) is False:
                         raise PoseappError(f"download of {url} cancelled")
     except (urllib.error.URLError, OSError, TimeoutError) as exc:

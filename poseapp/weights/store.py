@@ -26,10 +26,18 @@ import numpy as np
 
 from poseapp.errors import PoseappError
 from poseapp.model.variants import VARIANTS, Variant, get_variant
-from poseapp.weights.download import Progress, fetch
+from poseapp.weights.download import MAX_WEIGHTS_BYTES, Progress, fetch
 from poseapp.weights.manifest import UpstreamFile, git_blob_id, load_manifest
 
-CACHED, AVAILABLE, MISSING = "cached", "available from source", "missing"
+CACHED, IN_SOURCE, DOWNLOAD, MISSING = "cached", "in source folder", "needs download", "missing"
+#: What each status means, for the CLI's legend.
+STATUS_MEANING = {
+    CACHED: "converted and ready",
+    IN_SOURCE: "POSEAPP_WEIGHTS_SOURCE holds the upstream file: converted on first use",
+    DOWNLOAD: "not on this machine: downloaded from upstream on first use (needs the internet), "
+              "or `poseapp weights import DIR`",
+    MISSING: "not on this machine nor in the source folder: `poseapp weights import DIR`",
+}
 
 
 def cache_dir() -> Path:
@@ -91,11 +99,15 @@ def resolve(model: str) -> tuple[str, Variant]:
     variant = _official(model)
     if variant is not None:
         return variant.name, variant
-    trained = {name.lower(): (name, kind) for name, kind in trained_models().items()}
-    if model.strip().lower() in trained:
-        name, kind = trained[model.strip().lower()]
-        return name, get_variant(kind)
-    names = ", ".join([*VARIANTS, *(n for n, _ in trained.values())])
+    models, wanted = trained_models(), model.strip()
+    if wanted in models:
+        return wanted, get_variant(models[wanted])
+    same = [name for name in models if name.lower() == wanted.lower()]
+    if len(same) == 1:
+        return same[0], get_variant(models[same[0]])
+    if same:
+        raise PoseappError(f"{model!r} is ambiguous: models {', '.join(same)} differ only in case; name one exactly")
+    names = ", ".join([*VARIANTS, *models])
     raise PoseappError(f"unknown model {model!r}; choose one of: {names}")
 
 
@@ -130,17 +142,21 @@ def _is_url(source: str) -> bool:
 
 
 def status(variant: str) -> str:
-    """'cached', 'available from source' or 'missing' for one model."""
+    """What is really there for one model: ``CACHED`` (converted, ready); ``IN_SOURCE`` (a local
+    POSEAPP_WEIGHTS_SOURCE folder holds its upstream file); ``DOWNLOAD`` (nothing here: the first use
+    downloads it, which needs the network); ``MISSING`` (a local source without it, or a trained
+    model whose file is gone). Nothing is fetched to find out."""
     name = resolve(variant)[0]
     path = cached_path(name)
-    if path.exists():
+    if path.is_file():
         return CACHED
     if name not in VARIANTS:
         return MISSING
     source = weights_source()
     if _is_url(source):
-        return AVAILABLE
-    return AVAILABLE if any((Path(source) / f.path).exists() for f in load_manifest().files_for(name)) else MISSING
+        return DOWNLOAD
+    held = any((Path(source) / f.path).is_file() for f in load_manifest().files_for(name))
+    return IN_SOURCE if held else MISSING
 
 
 def save_state(path: Path, state: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
@@ -161,12 +177,13 @@ def save_state(path: Path, state: dict[str, np.ndarray], metadata: dict[str, str
 def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str) -> Path:
     from poseapp.weights.convert import convert
 
-    got = git_blob_id(upstream_file.read_bytes())
+    got = git_blob_id(_read_regular(upstream_file))
     if got != entry.blob:
         raise PoseappError(
             f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
         )
     state = convert(upstream_file, variant, None if _torch_present() else _template_table(variant))
+    check_finite(state, str(upstream_file))
     meta = {"variant": variant, "source": entry.path, "blob": entry.blob, "origin": origin,
             "commit": load_manifest().commit}
     return save_state(cached_path(variant), state, meta)
@@ -176,7 +193,7 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
     """Return the cached safetensors for ``variant``, fetching and converting it if needed."""
     name = resolve(variant)[0]
     path = cached_path(name)
-    if path.exists():
+    if path.is_file():
         return path
     if name not in VARIANTS:
         raise PoseappError(f"the trained model {name} is gone from {path}; import it again")
@@ -185,7 +202,7 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
     if not _is_url(source):
         for entry in entries:
             candidate = Path(source) / entry.path
-            if candidate.exists():
+            if candidate.is_file():
                 return _install(name, candidate, entry, str(candidate))
         raise PoseappError(
             f"no weights for {name}: {source} has none of {', '.join(e.path for e in entries)}. "
@@ -203,7 +220,7 @@ def upstream_file(entry: UpstreamFile, progress: Progress | None = None) -> Path
     source = weights_source()
     if not _is_url(source):
         candidate = Path(source) / entry.path
-        if not candidate.exists():
+        if not candidate.is_file():
             raise PoseappError(f"no {entry.path} in {source}; unset POSEAPP_WEIGHTS_SOURCE to download it")
         return candidate
     return fetch(source.rstrip("/") + "/" + entry.path, cache_dir() / "downloads" / entry.name, entry.blob, progress)
@@ -221,9 +238,19 @@ def load_state_file(path: Path) -> dict[str, np.ndarray]:
     if not Path(path).is_file():
         raise PoseappError(f"no such weights file: {path}")
     try:
-        return load_file(str(path))
+        state = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged files
         raise PoseappError(f"weights {path} are unreadable ({exc}); a cached file can be deleted to re-fetch") from exc
+    check_finite(state, str(path))
+    return state
+
+
+def check_finite(state: dict[str, np.ndarray], origin: str) -> None:
+    """PoseappError naming the first tensor holding NaN or infinity: such weights give NaN scores
+    that look like poses (and NaN in every result file), so they are never imported or run."""
+    for key, value in state.items():
+        if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+            raise PoseappError(f"weights {origin} hold NaN or infinite values (in {key}): refused")
 
 
 def weights_identity(variant: str) -> dict[str, str]:
@@ -238,7 +265,7 @@ def weights_identity(variant: str) -> dict[str, str]:
     entry = load_manifest().files_for(name)[0]
     cached = cached_path(name)
     return {"upstream_file": entry.path, "git_blob": entry.blob, "commit": load_manifest().commit,
-            "sha256": _sha256(cached) if cached.exists() else ""}
+            "sha256": _sha256(cached) if cached.is_file() else ""}
 
 
 def import_folder(folder: Path) -> list[str]:
@@ -280,6 +307,10 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
         raise PoseappError(f"{name!r} cannot name a model: use letters, digits, '-' and '_'")
     if _official(name) is not None:
         raise PoseappError(f"{name!r} is an official variant's name; pick another with --name")
+    clash = [other for other in trained_models() if other.lower() == name.lower() and other != name]
+    if clash:
+        raise PoseappError(f"a model named {clash[0]!r} exists: names may not differ only in case "
+                           "(one would hide the other); pick another with --name")
     state = load_state_file(path)
     if _torch_present():
         from poseapp.weights.convert import load_model
@@ -290,8 +321,18 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
     return name
 
 
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular weights file of at most ``MAX_WEIGHTS_BYTES``; PoseappError for a
+    folder, a device (a link to /dev/zero would never end) or a file far larger than any model."""
+    if not path.is_file():
+        raise PoseappError(f"{path} is not a regular file")
+    if path.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise PoseappError(f"{path} is larger than any EfficientPose weights file ({MAX_WEIGHTS_BYTES >> 20} MB)")
+    return path.read_bytes()
+
+
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(_read_regular(path)).hexdigest()
 
 
 def _torch_present() -> bool:

@@ -113,12 +113,19 @@ def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_
     csv_path = next((tmp_path / "out").glob("recording-*.csv"))
     rec = read_records(csv_path)
     assert len(rec.values) >= 3 and rec.smoothed
-    assert np.all(np.diff(rec.column("time_s")) > 0)
+    frames_col, times = rec.column("frame"), rec.column("time_s")
+    # lined up with the source: its frame indices, every one of them (a file waits for the model
+    # while recording), and the source's own times
+    assert np.array_equal(frames_col, np.arange(frames_col[0], frames_col[0] + len(frames_col)))
+    assert np.allclose(times, frames_col / pan_zoom_clip.fps, atol=1e-3)
     meta = json.loads(csv_path.with_suffix(".json").read_text())
+    assert meta["source"]["path"] == str(pan_zoom_clip.path) and meta["source"]["fps"] == pytest.approx(30.0)
+    assert meta["frames"] == len(rec.values) and meta["weights"]["RT"]["git_blob"]
+    assert meta["range_of_motion"]["left_knee_flexion"]["frames"] >= 0
     video = VideoReader(csv_path.with_name(meta["annotated_video"]))
     frames = list(video)
-    # real time although the model dropped frames: one video frame per source frame interval
-    assert len(frames) == round(rec.column("time_s")[-1] * pan_zoom_clip.fps) + 1
+    # real time: one video frame per source frame interval
+    assert len(frames) == round((times[-1] - times[0]) * pan_zoom_clip.fps) + 1
     clip = VideoReader(pan_zoom_clip.path).info
     assert video.info.fps == pytest.approx(clip.fps) and frames[0].rgb.shape[:2] == (clip.height, clip.width)
     assert w.snapshot().stat().st_size > 1000
@@ -236,3 +243,91 @@ def test_keyboard_plays_pauses_steps_and_snapshots(qtbot, window, pan_zoom_clip)
     assert not w.capture.paused
     qtbot.waitUntil(lambda: w.capture.captured > before + 3)
     assert "(Space)" in w.play_action.toolTip()
+
+
+def test_opening_a_clip_keeps_the_person_from_the_first_frame(qtbot, window):
+    """The reset that a new source asks for belongs to its first frame: frame 0 is searched, and
+    every later frame follows that person (the batch path does the same on this clip)."""
+    from poseapp.batch import VideoOptions, engine_for
+    from poseapp.inference.roi import make_localiser
+    from tests.io.test_video import DEMO
+
+    engine = engine_for(VideoOptions())
+    track = make_localiser("track", engine)
+    batch = [track.locate(engine, f.rgb) for f in VideoReader(DEMO)]
+    w = window()
+    w.open(POSETRACK)
+    wait_for_results(qtbot, w, 1)
+    got = []
+    w.worker.result.connect(got.append)
+    w.open(DEMO)
+    qtbot.waitUntil(lambda: any(r.frame.index == 4 and r.epoch == w.capture.epoch for r in got), timeout=120_000)
+    mine = [r for r in got if r.epoch == w.capture.epoch]
+    assert mine[0].frame.index == 0 and mine[0].pose.extra["localised"] == "searched"
+    assert all(r.pose.extra["localised"] != "searched" for r in mine[1:])
+    for r in mine:  # on the same person as the batch: mean joint distance well under a limb
+        gap = np.linalg.norm(r.pose.keypoints[:, :2] - batch[r.frame.index].keypoints[:, :2], axis=1)
+        assert np.median(gap) < 20
+
+
+def test_end_of_file_is_a_state_play_restarts_seek_and_step_work(qtbot, window):
+    w = window()
+    w.open(POSETRACK)  # 5 frames
+    qtbot.waitUntil(lambda: w.capture.at_end, timeout=60_000)
+    qtbot.waitUntil(lambda: "Play starts again" in w.statusBar().currentMessage(), timeout=5_000)
+    assert w.play_action.text() == "Play" and w.seek.value() == w.seek.maximum() == 4
+    got = []
+    w.worker.result.connect(got.append)
+    w.toggle_play()  # Play: from the start again
+    qtbot.waitUntil(lambda: w.capture.at_end and any(r.frame.index == 4 for r in got), timeout=60_000)
+    assert got[0].frame.index == 0 and w.play_action.text() == "Play"
+    got.clear()
+    w._seek_to(2)  # seek back while at the end: that frame is shown, still paused
+    qtbot.waitUntil(lambda: bool(got), timeout=30_000)
+    assert got[-1].frame.index == 2 and w.capture.paused and not w.capture.at_end
+    w.capture.step()
+    qtbot.waitUntil(lambda: got[-1].frame.index == 3, timeout=30_000)
+
+
+def test_switching_the_model_on_a_still_image_analyses_it_again(qtbot, window):
+    w = window()
+    w.open(UPSTREAM / "MPII.jpg")
+    assert wait_for_results(qtbot, w, 1)[0].model == "RT"
+    got = []
+    w.worker.result.connect(got.append)
+    w.panel.model.setCurrentIndex(w.panel.model.findData("RT_LITE"))
+    qtbot.waitUntil(lambda: any(r.model == "RT_LITE" for r in got), timeout=300_000)
+    assert w.last_result.model == "RT_LITE" and w.last_result.pose.found
+
+
+def test_new_source_starts_its_own_drop_count(qtbot, window, pan_zoom_clip):
+    w = window(stored={"roi": "full", "smooth": "none"}, engine_factory=lambda settings, progress=None: SlowEngine())
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 3)
+    assert w.slot.dropped > 0
+    w.open(UPSTREAM / "MPII.jpg")
+    assert w.slot.dropped == 0
+    w._update_status()
+    assert "dropped 0" in w.status_rates.text() and "not drawn" in w.status_rates.text()
+    assert w.plots.plots[w.plots.names[-1]].getAxis("bottom").labelText == "time before now (s)"
+
+
+def test_damaged_settings_fall_back_to_defaults_and_say_so(qtbot, window):
+    w = window(stored={"strength": "abc", "threshold": "nan", "roi": "sideways", "plot_window": "9999"})
+    assert w.panel.strength.value() == 41 and w.panel.threshold.value() == pytest.approx(0.3)
+    assert w.panel.roi.currentText() == "track" and w.panel.plot_window.value() == 10
+    message = w.statusBar().currentMessage()
+    assert "damaged" in message and "strength" in message and "roi" in message
+
+
+def test_angle_labels_never_overlap_on_a_small_subject():
+    """Ten labels around a subject 60 px tall: no two label boxes intersect."""
+    from poseapp.gui.video_view import _free_spot
+
+    placed: list = []
+    rng = np.random.default_rng(0)
+    for x, y in rng.uniform(100, 130, size=(10, 2)):
+        _free_spot(int(x), int(y), 18, 10, placed)
+    for i, a in enumerate(placed):
+        for b in placed[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
