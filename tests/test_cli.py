@@ -71,7 +71,7 @@ def test_eval_crop_prints_pckh(capsys):
 )
 def test_bad_input_gives_one_clear_message(args, env, message, tmp_path):
     result = run_cli(*args, env={"POSEAPP_CACHE": str(tmp_path), **env})
-    assert result.returncode != 0
+    assert result.returncode == 2  # the one rule: bad input exits 2, whatever the command
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -107,3 +107,109 @@ def test_unloadable_x11_plugin_is_a_message(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", refuse)
     if sys.platform.startswith("linux"):
         assert "libxcb-icccm.so.4" in launch.display_problem()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["image", "x.jpg", "--threads", "10000"], "outside 1.."),
+        (["image", "x.jpg", "--scales", "nan"], "outside 0.25..4"),
+        (["image", "x.jpg", "--threads", "two"], "'two' is not a whole number"),
+        (["video", "x.mp4", "--out", "o", "--cutoff", "0"], "outside 0.1..100"),
+        (["video", "x.mp4", "--out", "o", "--cutoff", "1000"], "outside 0.1..100"),
+        (["video", "x.mp4", "--out", "o", "--workers", "0"], "outside 1.."),
+        (["video", "x.mp4", "--out", "o", "--threshold", "1.5"], "outside 0..1"),
+        (["bench", "--runs", "0"], "outside 1..100000"),
+        (["train", "--data", "d", "--out", "o", "--batch", "0"], "outside 1..4096"),
+        (["train", "--data", "d", "--out", "o", "--steps-per-epoch", "-3"], "outside 1.."),
+        (["train", "--data", "d", "--out", "o", "--epochs", "0"], "outside 1.."),
+        (["train", "--data", "d", "--out", "o", "--lr-high", "inf"], "outside"),
+    ],
+)
+def test_numbers_are_checked_when_parsed(args, message, capsys):
+    """Every numeric option has a range; outside it the command stops at once with exit code 2."""
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_thin_and_huge_images_are_refused_quickly_and_the_batch_goes_on(tmp_path, capsys):
+    """A 1x500 PNG, a 30000x30000 PNG whose header is all it has, a 300 MB file named .jpg: each
+    one message, and the real image after them is still analysed."""
+    import struct
+    import time
+    import zlib
+
+    import cv2
+    import numpy as np
+
+    thin = tmp_path / "thin.png"
+    cv2.imwrite(str(thin), np.full((500, 1, 3), 128, np.uint8))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 90001)) + chunk(b"IEND", b""))
+    big = tmp_path / "big.jpg"
+    with open(big, "wb") as f:  # sparse: no disk used
+        f.truncate(300 * 2**20)
+    start = time.perf_counter()
+    code = main(["image", str(thin), str(bomb), str(big), str(UPSTREAM / "MPII.jpg"), "--json"])
+    assert time.perf_counter() - start < 60  # not minutes, not gigabytes (it used to take over a minute)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "too small" in captured.err and "megapixels" in captured.err and "300 MB" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["found"] is True
+
+
+def test_search_windows_are_bounded_whatever_the_shape():
+    from poseapp.inference.roi import AutoSearch
+
+    search = AutoSearch()
+    assert len(search.windows(32, 100_000)) <= 1 + 3 * 8 * 8  # at most 8 positions a side, per scale
+    assert len(search.windows(540, 960)) == len(AutoSearch(max_positions=1000).windows(540, 960))
+
+
+def test_annotated_image_draws_only_joints_over_the_threshold(tmp_path, capsys):
+    """One rule for every drawing: on a small person RT is unsure of, the low joints are left out
+    (the threshold is written on the image) and a lower --threshold draws more."""
+    import cv2
+    import numpy as np
+
+    image = MPII_DIR / "005808361.jpg"
+    out, everything = tmp_path / "pose.png", tmp_path / "all.png"
+    assert main(["image", str(image), "--json", "--out", str(out)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    low = [k for k in record["keypoints"] if k["score"] < 0.3]
+    assert low, "this image has joints RT scores under 0.3"
+    assert main(["image", str(image), "--out", str(everything), "--threshold", "0"]) == 0
+    drawn, full, plain = (cv2.imread(str(p)) for p in (out, everything, image))
+    assert (np.abs(full.astype(int) - plain).sum(2) > 60).sum() > (np.abs(drawn.astype(int) - plain).sum(2) > 60).sum()
+    from poseapp.draw import DRAW_THRESHOLD, draw_pose
+    from poseapp.pose import Box, Pose
+
+    assert DRAW_THRESHOLD == 0.3  # the default of image --out, video --annotate and the window
+    kp = np.array([[k["x"], k["y"], k["score"]] for k in record["keypoints"]])
+    pose = Pose(kp, Box(**record["box"]), "RT")
+    rgb = plain[:, :, ::-1].copy()
+    assert np.array_equal(draw_pose(rgb, pose), draw_pose(rgb, pose, 0.3))
+    assert not np.array_equal(draw_pose(rgb, pose, legend=True), draw_pose(rgb, pose))  # the legend is written
+
+
+def test_image_output_errors_are_messages(tmp_path):
+    result = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--out", str(tmp_path / "no" / "such" / "pose.png"))
+    assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--out", str(tmp_path / "pose.xyz"))
+    assert result.returncode == 2 and ".png or .jpg" in result.stderr
+
+
+def test_json_never_holds_nan():
+    import numpy as np
+
+    from poseapp.io.atomic import dumps
+
+    text = dumps({"score": float("nan"), "rows": [1.0, float("inf")], "n": np.int64(3)})
+    assert json.loads(text) == {"score": None, "rows": [1.0, None], "n": 3}

@@ -176,3 +176,45 @@ def test_bundled_graph_runs_without_weights_or_network(tmp_path, monkeypatch):
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/models/")
     assert store.ensure_onnx("RT") == bundled / graph.name
     assert not empty.exists()  # nothing downloaded, converted or exported
+
+
+def test_status_says_what_is_really_there(own_cache, tmp_path, monkeypatch):
+    """Offline with nothing cached: every variant needs a download; a folder source holds only
+    what is in it (III and IV are not in upstream's shared folder)."""
+    monkeypatch.delenv("POSEAPP_WEIGHTS_SOURCE")
+    assert {store.status(v) for v in ("RT", "III", "IV")} == {store.DOWNLOAD}
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", str(UPSTREAM))
+    assert store.status("RT") == store.IN_SOURCE and store.status("IV") == store.MISSING
+    store.import_folder(UPSTREAM)
+    assert store.status("RT") == store.CACHED and store.status("IV") == store.MISSING
+    store.cached_path("I").unlink()
+    store.cached_path("I").mkdir()  # a folder where the file should be is not weights
+    assert store.status("I") != store.CACHED
+    with pytest.raises(PoseappError, match="not a regular file"):
+        store._sha256(store.cached_path("I"))
+
+
+def test_download_is_cut_off_past_the_limit(tmp_path):
+    endless = tmp_path / "endless.tflite"
+    with open(endless, "wb") as f:
+        f.truncate(3 * 2**20)
+    with pytest.raises(PoseappError, match="sent more than 1.0 MB"):
+        fetch(endless.as_uri(), tmp_path / "got.tflite", "0" * 40, limit=2**20)
+    assert not list(tmp_path.glob("got*"))
+
+
+def test_non_finite_weights_and_case_twins_are_refused(tmp_path):
+    state = store.load_state("RT")
+    key = next(iter(state))
+    bad = {**state, key: np.full_like(state[key], np.nan)}
+    path = store.save_state(tmp_path / "nan" / "best.safetensors", bad, {"variant": "RT"})
+    with pytest.raises(PoseappError, match="NaN or infinite"):
+        store.import_checkpoint(path, "nanmodel")
+    good = store.save_state(tmp_path / "ok" / "best.safetensors", state, {"variant": "RT"})
+    try:
+        assert store.import_checkpoint(good, "kneemodel") == "kneemodel"
+        with pytest.raises(PoseappError, match="differ only in case"):
+            store.import_checkpoint(good, "KNEEMODEL")
+        assert store.resolve("KNEEMODEL")[0] == "kneemodel"
+    finally:
+        store.cached_path("kneemodel").unlink()
