@@ -227,10 +227,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                            workers=args.workers, val_flip=args.val_flip, val_scales=tuple(args.val_scales))
     say = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     if args.lr_range_test:
-        best, curve = lr_range_test(options, say=say)
+        verdict, curve = lr_range_test(options, say=say)
         for rate, loss in curve:
             print(f"lr {rate:.2e}  loss {loss:.5f}")
-        print(f"highest stable learning rate: {best:.2e} (use it as --lr-high)")
+        print(f"the loss diverges past {verdict['highest_stable']:.2e}; it falls fastest at "
+              f"{verdict['steepest_descent']:.2e} and is lowest at {verdict['lowest_loss']:.2e}")
+        print(f"suggested peak learning rate: {verdict['suggested']:.2e} (use it as --lr-high)")
         return 0
     record = train(options, say)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, the first process speaks for the run

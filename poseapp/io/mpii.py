@@ -62,15 +62,49 @@ def load_mpii(folder: str | Path, files: list[Path] | None = None) -> list[Sampl
     for f in files:
         try:
             records = json.loads(f.read_text())
-            for r in records:
-                joints = np.asarray(r["joints"], np.float32)[_ORDER]
-                visible = np.asarray(r.get("joints_vis", np.ones(16)), np.float32)[_ORDER] > 0
-                head = np.asarray(r["headbox"], np.float32).ravel() if "headbox" in r else None
-                samples.append(Sample(folder / r["image"], joints, visible,
-                                      np.asarray(r["center"], np.float32), float(r["scale"]), head))
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise PoseappError(f"{f} is not an MPII annotation file: {exc!r}") from exc
+        except (OSError, ValueError) as exc:
+            raise PoseappError(f"{f} is not an MPII annotation file: {exc}") from exc
+        if not isinstance(records, list):
+            raise PoseappError(f"{f} is not an MPII annotation file: it holds no list of records")
+        for i, r in enumerate(records):
+            try:
+                samples.append(_sample(folder, r))
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                name = r.get("image", "?") if isinstance(r, dict) else "?"
+                raise PoseappError(f"{f}, record {i} ({name}): {exc}") from exc
     return samples
+
+
+def _sample(folder: Path, r: dict) -> Sample:
+    """One JSON record, checked: an image name, 16 finite joints, a finite centre, a positive scale
+    and a head box with positive size if there is one (ValueError naming what is wrong otherwise:
+    a bad record would silently change every PCKh figure)."""
+    if not isinstance(r.get("image"), str) or not r["image"]:
+        raise ValueError("no image name")
+    joints = np.asarray(r["joints"], np.float64)
+    if joints.shape != (16, 2):
+        raise ValueError(f"joints have shape {joints.shape}, not 16 x 2")
+    visible = np.asarray(r.get("joints_vis", np.ones(16)), np.float64)
+    if visible.shape != (16,) or not np.isfinite(visible).all():
+        raise ValueError("joints_vis must be 16 finite numbers")
+    if not np.isfinite(joints[visible > 0]).all():
+        raise ValueError("a visible joint is NaN or infinite")
+    if visible[8] > 0 and visible[9] > 0 and np.allclose(joints[8], joints[9]):
+        raise ValueError("head top and upper neck coincide: the head size PCKh divides by is zero")
+    center = np.asarray(r["center"], np.float64)
+    if center.shape != (2,) or not np.isfinite(center).all():
+        raise ValueError(f"center must be two finite numbers, not {r['center']!r}")
+    scale = float(r["scale"])
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive number, not {r['scale']!r}")
+    head = None
+    if "headbox" in r:
+        head = np.asarray(r["headbox"], np.float64).ravel()
+        if head.shape != (4,) or not np.isfinite(head).all() or head[2] <= head[0] or head[3] <= head[1]:
+            raise ValueError(f"headbox must be x1, y1, x2, y2 with x2 > x1 and y2 > y1, not {r['headbox']!r}")
+        head = head.astype(np.float32)
+    return Sample(folder / r["image"], joints.astype(np.float32)[_ORDER], (visible > 0)[_ORDER],
+                  center.astype(np.float32), scale, head)
 
 
 def _items(value) -> list:

@@ -27,3 +27,24 @@ def highest_stable(rates: list[float], losses: list[float], blowup: float = 4.0)
             break
         best, chosen = min(best, loss), rate
     return chosen
+
+
+def suggested_rate(rates: list[float], losses: list[float], blowup: float = 4.0, smoothing: float = 0.7) -> dict:
+    """What the range test recommends as the cycle's peak (``--lr-high``), with its reasons.
+
+    The highest stable rate is where divergence starts, not a rate to train at: a cycle that
+    peaks there sends the loss to NaN. The usual rules sit well below it: where the (smoothed)
+    loss falls fastest against log(rate), and a tenth of the rate at the lowest loss; the smaller
+    of the two is suggested.
+    """
+    stable = highest_stable(rates, losses, blowup)
+    kept = [(r, v) for r, v in zip(rates, losses) if r <= stable and math.isfinite(v)]
+    smooth, value = [], None
+    for _, v in kept:
+        value = v if value is None else smoothing * value + (1 - smoothing) * v
+        smooth.append(value)
+    lowest = kept[min(range(len(kept)), key=lambda i: smooth[i])][0]
+    slopes = [(smooth[i + 1] - smooth[i]) / math.log(kept[i + 1][0] / kept[i][0]) for i in range(len(kept) - 1)]
+    steepest = kept[min(range(len(slopes)), key=lambda i: slopes[i])][0] if slopes else lowest
+    return {"suggested": min(steepest, lowest / 10), "steepest_descent": steepest, "lowest_loss": lowest,
+            "highest_stable": stable}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,10 +137,11 @@ def set_train_mode(model, options: TrainOptions) -> None:
 
 
 def lr_range_test(options: TrainOptions, steps: int = 40, low: float = 1e-5, high: float = 1.0,
-                  say: Callable[[str], None] = print) -> tuple[float, list[tuple[float, float]]]:
+                  say: Callable[[str], None] = print) -> tuple[dict, list[tuple[float, float]]]:
     """The paper's bound on the cyclical rate: from the starting weights, one step per rate on an
-    exponential ramp; the highest rate before the loss diverges."""
-    from poseapp.training.schedule import highest_stable, range_test_rates
+    exponential ramp. Returns ``schedule.suggested_rate``'s verdict (a peak rate to train with, well
+    below where the loss diverges) and the (rate, loss) curve."""
+    from poseapp.training.schedule import range_test_rates, suggested_rate
 
     variant = get_variant(options.variant)
     train_set, _, _ = load_data(options)
@@ -159,7 +161,7 @@ def lr_range_test(options: TrainOptions, steps: int = 40, low: float = 1e-5, hig
         losses.append(float(loss.detach()))
         if not np.isfinite(losses[-1]):
             break
-    return highest_stable(rates, losses), list(zip(rates, losses))
+    return suggested_rate(rates[:len(losses)], losses), list(zip(rates, losses))
 
 
 def loss_terms(outputs, heat, field) -> dict:
@@ -234,7 +236,12 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
 
         from poseapp.weights.convert import load_model
 
-        record = json.loads(run_file.read_text())
+        try:
+            record = json.loads(run_file.read_text())
+            record["epoch"], record["step"], record["history"]  # noqa: B018 (the keys a resume needs)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PoseappError(f"cannot resume {out}: {run_file.name} is missing or damaged ({exc}); "
+                               "train into a new folder") from exc
         model = load_model(variant.name, load_file(str(out / "last.safetensors")), str(out))
         say(f"resuming {out} after epoch {record['epoch']}")
     else:
@@ -251,6 +258,7 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
     per_epoch = options.steps_per_epoch or max(1, len(train_set) // (options.batch * procs.world))
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    watch = DivergenceWatch(out)
     say(f"training {variant.name} on {len(train_set)} people ({how}), {procs.world} process(es) x batch "
         f"{options.batch}, {per_epoch} steps per epoch, {options.workers} loader worker(s), on {device}")
     for epoch in range(record["epoch"], options.epochs):
@@ -273,7 +281,10 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
             total += loss.detach()  # summed on the device: no host sync per step
             steps += 1
             record["step"] += 1
+            if record["step"] % DIVERGENCE_CHECK_STEPS == 0:
+                watch.check(float(loss.detach()), record["step"], record["epoch"])
         epoch_loss = mean(float(total) / max(steps, 1), procs)
+        watch.check(epoch_loss, record["step"], record["epoch"])
         if procs.main:
             model.eval()
             metrics = validate(model, variant.name, val_set, options.val_flip, tuple(options.val_scales))
@@ -287,6 +298,27 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
             record["epoch"] = epoch + 1
         barrier(procs)
     return json.loads(run_file.read_text()) if procs.main else record
+
+
+#: Steps between the divergence checks (each costs one host sync).
+DIVERGENCE_CHECK_STEPS = 5
+
+
+class DivergenceWatch:
+    """Stops a run whose loss becomes NaN or infinite, or grows ``blowup`` times past its lowest
+    value: the epoch is not saved, so ``last.safetensors`` stays the last good weights."""
+
+    def __init__(self, out: Path, blowup: float = 20.0) -> None:
+        self.out, self.blowup, self.lowest = out, blowup, math.inf
+
+    def check(self, loss: float, step: int, epoch: int) -> None:
+        if math.isfinite(loss) and loss <= self.blowup * self.lowest:
+            self.lowest = min(self.lowest, loss)
+            return
+        kept = (f"the last good weights are epoch {epoch}'s in {self.out / 'last.safetensors'}" if epoch
+                else "no epoch finished, so nothing was saved")
+        raise PoseappError(f"training diverged at step {step} (loss {loss:.4g}, lowest {self.lowest:.4g}): {kept}. "
+                           "Lower --lr-high (poseapp train --lr-range-test suggests one) and run again.")
 
 
 def _save_epoch(out: Path, record: dict, row: dict, model, optimiser, variant: str) -> None:

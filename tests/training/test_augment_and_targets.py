@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import load_mpii
 from poseapp.joints import INDEX
 from poseapp.training.augment import NONE, Augmentation, make_example
-from poseapp.training.schedule import cyclical_lr, highest_stable, range_test_rates
+from poseapp.training.schedule import cyclical_lr, highest_stable, range_test_rates, suggested_rate
 from poseapp.training.targets import LIMBS, heatmaps, pafs, sigma_at
 from tests.conftest import MPII_DIR
 
@@ -71,3 +73,16 @@ def test_schedules():
     assert cyclical_lr(0, 100, 1e-4, 1e-2) == 1e-4
     rates = range_test_rates(1e-4, 1.0, 5)
     assert highest_stable(rates, [1.0, 0.8, 0.5, 3.0, float("nan")]) == rates[2]
+
+
+def test_suggested_rate_sits_well_below_divergence():
+    """A loss that falls, bottoms out near 1e-2 and diverges past 1e-1 (the shape the range test
+    gave on the MPII images): the suggestion is a tenth of the lowest loss's rate or less, never
+    the divergence point that sent training to NaN."""
+    rates = range_test_rates(1e-5, 1.0, 40)
+    losses = [1.0 - 0.8 / (1 + math.exp(-3 * (math.log10(r) + 3))) + (30 * (r - 0.05) if r > 0.05 else 0)
+              for r in rates]
+    verdict = suggested_rate(rates, losses)
+    assert verdict["highest_stable"] > 0.05 and verdict["suggested"] <= verdict["lowest_loss"] / 10
+    assert verdict["suggested"] < verdict["highest_stable"] / 10
+    assert 1e-4 <= verdict["steepest_descent"] <= 1e-2  # where the loss falls fastest

@@ -57,9 +57,26 @@ def test_lr_range_test_stops_where_the_loss_diverges():
     from poseapp.training.trainer import lr_range_test
 
     options = TrainOptions(variant="RT", data=str(MPII_DIR), batch=2, init="scratch")
-    best, curve = lr_range_test(options, steps=8, low=1e-4, high=1e3, say=lambda m: None)
+    verdict, curve = lr_range_test(options, steps=8, low=1e-4, high=1e3, say=lambda m: None)
     rates = [r for r, _ in curve]
-    assert rates[0] == pytest.approx(1e-4) and best in rates and best < 1e3
+    assert rates[0] == pytest.approx(1e-4) and verdict["highest_stable"] in rates and verdict["highest_stable"] < 1e3
+    assert verdict["suggested"] <= verdict["lowest_loss"] / 10 < verdict["highest_stable"]
+
+
+def test_a_diverging_run_stops_with_a_message_and_keeps_good_weights(tmp_path):
+    """A peak rate far past the range test's: the run stops within a few steps, saying so, instead
+    of training on NaN; no NaN weights are written."""
+    from poseapp.errors import PoseappError
+
+    options = TrainOptions(variant="RT", data=str(MPII_DIR), out=str(tmp_path / "run"), epochs=3, batch=2,
+                           steps_per_epoch=40, init="scratch", lr_low=5.0, lr_high=10.0, val_fraction=0.2)
+    with pytest.raises(PoseappError, match="training diverged at step"):
+        train(options, say=lambda m: None)
+    assert not (tmp_path / "run" / "last.safetensors").exists()
+    (tmp_path / "run" / "run.json").write_text("{not json")
+    (tmp_path / "run" / "last.safetensors").write_bytes(b"")
+    with pytest.raises(PoseappError, match="cannot resume"):
+        train(options, say=lambda m: None)
 
 
 def test_the_data_sets_own_split_files_are_used(tmp_path):
