@@ -86,19 +86,32 @@ def machine(threads: int) -> dict:
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def tflite_runner(variant: str, threads: int) -> Callable[[np.ndarray], np.ndarray] | None:
-    """Upstream's TFLite file in ai-edge-litert (XNNPACK), or None when either is missing."""
+def tflite_runner(variant: str, threads: int,
+                  say: Callable[[str], None] = print) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Upstream's TFLite file in ai-edge-litert (XNNPACK), or None (said why) when either is missing.
+
+    The file is taken from this machine first (the source folder, or where an import came from);
+    only when none is here is it downloaded, and a failed download skips the peer."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
+        say(f"upstream TFLite peer for {variant} skipped: ai-edge-litert is not installed (pip install "
+            "'poseapp[bench]')")
         return None
     from poseapp.weights.manifest import load_manifest
-    from poseapp.weights.store import upstream_file
+    from poseapp.weights.store import local_upstream_file, upstream_file
 
     entry = next((f for f in load_manifest().files_for(variant) if f.path.endswith(".tflite")), None)
     if entry is None:
         return None
-    interpreter = Interpreter(str(upstream_file(entry)), num_threads=threads)
+    path = local_upstream_file(entry)
+    if path is None:
+        try:
+            path = upstream_file(entry)
+        except PoseappError as exc:
+            say(f"upstream TFLite peer for {variant} skipped: {entry.name} is not on this machine ({exc})")
+            return None
+    interpreter = Interpreter(str(path), num_threads=threads)
     interpreter.allocate_tensors()
     inp = interpreter.get_input_details()[0]["index"]
     out = interpreter.get_output_details()[-1]["index"]
@@ -111,7 +124,8 @@ def tflite_runner(variant: str, threads: int) -> Callable[[np.ndarray], np.ndarr
     return run
 
 
-def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, backends: tuple[str, ...]) -> dict:
+def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, backends: tuple[str, ...],
+                  say: Callable[[str], None] = print) -> dict:
     """Every measurement for one variant (see the module docstring)."""
     name = get_variant(variant).name
     row: dict = {"variant": name}
@@ -128,7 +142,7 @@ def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, back
     x = preprocess(frame, box, engine.size, engine.variant.normalisation)[None]
     for backend, eng in engines.items():
         row[backend] = {**timed(lambda eng=eng: eng.backend.run(x), runs), "rss_mb": rss_mb()}
-    upstream = tflite_runner(name, threads)
+    upstream = tflite_runner(name, threads, say)
     if upstream is not None:
         row["tflite"] = {**timed(lambda: upstream(x), runs), "rss_mb": rss_mb()}
         for backend in engines:
@@ -179,9 +193,10 @@ def run_bench(variants: list[str], threads: int, runs: int, image: Path,
               "rss_mb_start": rss_mb(), "variants": []}
     for variant in variants:
         progress(f"bench {variant}…")
-        report["variants"].append(bench_variant(variant, frame, threads, runs, backends))
-    progress("bench MediaPipe…")
+        report["variants"].append(bench_variant(variant, frame, threads, runs, backends, progress))
     report["mediapipe"] = bench_mediapipe(frame, runs)
+    progress("bench MediaPipe…" if report["mediapipe"] else
+             "MediaPipe peer skipped: not installed (see the README's benchmark set-up)")
     report["peak_rss_mb"] = peak_rss_mb()
     return report
 

@@ -276,12 +276,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from poseapp import bench
 
     image = Path(args.image) if args.image else None
-    if image is None:
-        from poseapp.weights.store import weights_source
+    if image is None:  # upstream's sample photo, where a folder of upstream's files is on this machine
+        from poseapp.weights.store import local_upstream_folders
 
-        image = Path(weights_source()) / "MPII.jpg"
-        if not image.exists():
+        found = [f / "MPII.jpg" for f in local_upstream_folders() if (f / "MPII.jpg").is_file()]
+        if not found:
             raise PoseappError("bench needs an image: pass --image PATH (a frame from your own camera is best)")
+        image = found[0]
     backends = tuple(dict.fromkeys(["onnx", *args.backends]))
     report = bench.run_bench([m.upper() for m in args.models], args.threads, args.runs, image, backends,
                              progress=lambda msg: print(msg, file=sys.stderr))
@@ -409,8 +410,21 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_BAD_INPUT = 2
 
 
+def _say_notices() -> None:
+    """The core's notices (``logging`` at INFO, e.g. a slow first use of a model) as plain lines on stderr."""
+    import logging
+
+    logger = logging.getLogger("poseapp")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("poseapp: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _say_notices()
     if args.command is None:
         from poseapp.gui.launch import launch
 

@@ -35,5 +35,24 @@ def test_report_for_one_variant_against_upstream(tmp_path):
 
 def test_bench_without_an_image_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", str(tmp_path))
+    monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "cache"))
     assert main(["bench", "--models", "RT"]) == 2
     assert "bench needs an image" in capsys.readouterr().err
+
+
+def test_bench_after_an_import_uses_the_imported_folder_offline(tmp_path, monkeypatch, capsys):
+    """Offline (a source URL nobody answers) after `weights import`: the image and upstream's TFLite
+    file come from the imported folder, nothing is downloaded, and a missing peer is named."""
+    pytest.importorskip("ai_edge_litert")
+    monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/")
+    monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "cache"))
+    assert main(["weights", "import", str(UPSTREAM)]) == 0
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--models", "RT_LITE", "--threads", "1", "--runs", "2", "--backends",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["image"] == str(UPSTREAM / "MPII.jpg") and report["variants"][0]["tflite"]["median_ms"] > 0
+    err = capsys.readouterr().err
+    assert "could not download" not in err
+    if report["mediapipe"] is None:
+        assert "MediaPipe peer skipped: not installed" in err

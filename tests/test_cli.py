@@ -213,3 +213,10 @@ def test_json_never_holds_nan():
 
     text = dumps({"score": float("nan"), "rows": [1.0, float("inf")], "n": np.int64(3)})
     assert json.loads(text) == {"score": None, "rows": [1.0, None], "n": 3}
+
+
+def test_first_use_of_a_model_says_it_is_preparing(tmp_path):
+    result = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", env={"POSEAPP_CACHE": str(tmp_path)})
+    assert result.returncode == 0 and "preparing the RT model for this machine (first use" in result.stderr
+    again = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", env={"POSEAPP_CACHE": str(tmp_path)})
+    assert "preparing" not in again.stderr

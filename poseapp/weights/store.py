@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import sys
 import tempfile
@@ -28,6 +29,8 @@ from poseapp.errors import PoseappError
 from poseapp.model.variants import VARIANTS, Variant, get_variant
 from poseapp.weights.download import MAX_WEIGHTS_BYTES, Progress, fetch
 from poseapp.weights.manifest import UpstreamFile, git_blob_id, load_manifest
+
+log = logging.getLogger(__name__)
 
 CACHED, IN_SOURCE, DOWNLOAD, MISSING = "cached", "in source folder", "needs download", "missing"
 #: What each status means, for the CLI's legend.
@@ -226,6 +229,28 @@ def upstream_file(entry: UpstreamFile, progress: Progress | None = None) -> Path
     return fetch(source.rstrip("/") + "/" + entry.path, cache_dir() / "downloads" / entry.name, entry.blob, progress)
 
 
+def local_upstream_folders() -> list[Path]:
+    """Folders on this machine that hold upstream's files: a local POSEAPP_WEIGHTS_SOURCE, and the
+    folders earlier imports came from (recorded in each cached file's metadata)."""
+    folders = [] if _is_url(weights_source()) else [Path(weights_source())]
+    for name in VARIANTS:
+        path = cached_path(name)
+        origin = _metadata(path).get("origin", "") if path.is_file() else ""
+        if origin and not _is_url(origin):
+            file = Path(origin)  # .../models/tflite/X.tflite (layout of upstream) or .../X.tflite (flat)
+            folders += [file.parent.parent, file.parent]
+    return [f for f in dict.fromkeys(folders) if f.is_dir()]
+
+
+def local_upstream_file(entry: UpstreamFile) -> Path | None:
+    """Upstream's ``entry`` verified on this machine (see ``local_upstream_folders``), or None."""
+    for folder in local_upstream_folders():
+        for candidate in (folder / entry.path, folder / entry.name):
+            if candidate.is_file() and git_blob_id(_read_regular(candidate)) == entry.blob:
+                return candidate
+    return None
+
+
 def load_state(variant: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
     """The variant's weights as numpy arrays keyed like our module's state dict."""
     return load_state_file(ensure_weights(variant, progress))
@@ -402,6 +427,7 @@ def onnx_graph(variant: str, progress: Progress | None = None) -> tuple[Path, di
             found = _graphs(folder, name) if folder else []
             if found:
                 return found[-1], None
+    log.info("preparing the %s model for this machine (first use only; about 10 s)", name)
     if not _torch_present():
         template = template_for(kind.name)
         if template is None:
