@@ -1,6 +1,7 @@
-"""Takes assets/screenshot.png: the real window under Xvfb, playing the pan-and-zoom clip with overlay and plots.
+"""Takes assets/screenshot.png: the real window under Xvfb, playing the pan-and-zoom clip with overlay and plots;
+with ``--end``, assets/screenshot-end.png: Sports2D's walking clip played to its end (the end-of-file state).
 
-    xvfb-run -a -s "-screen 0 1400x860x24" python assets/screenshot.py
+    xvfb-run -a -s "-screen 0 1400x860x24" python assets/screenshot.py [--end]
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from poseapp.io.pan_zoom import build_clip
 
 HERE = Path(__file__).resolve().parent
 MPII = HERE.parents[1] / "shared" / "data" / "mmpose-samples" / "mpii"
+WALK = HERE.parents[1] / "shared" / "data" / "sports2d-demo" / "demo.mp4"
 
 
 def main() -> int:
+    end = "--end" in sys.argv[1:]
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
         sample = next(s for s in load_mpii(MPII) if s.image.name == "051423444.jpg")
@@ -32,13 +35,17 @@ def main() -> int:
         window.resize(1400, 820)
         window.move(0, 0)
         window.show()
-        window.open(clip)
-        loop = QEventLoop()
-        QTimer.singleShot(7000, loop.quit)
-        loop.exec()
-        time.sleep(0.2)
-        app.processEvents()
-        app.primaryScreen().grabWindow(0).save(str(HERE / "screenshot.png"))
+        window.open(WALK if end else clip)
+        deadline = time.monotonic() + (120 if end else 7)
+        while time.monotonic() < deadline and not (end and window.capture.at_end):
+            loop = QEventLoop()
+            QTimer.singleShot(200, loop.quit)
+            loop.exec()
+        for _ in range(10):  # the last results and the end message reach the window
+            loop = QEventLoop()
+            QTimer.singleShot(100, loop.quit)
+            loop.exec()
+        app.primaryScreen().grabWindow(0).save(str(HERE / ("screenshot-end.png" if end else "screenshot.png")))
         window.close()
     return 0
 
