@@ -29,7 +29,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "threshold": (0.0, 1.0),
     "max-gap": (0, 100_000),
     "lr": (1e-8, 10.0),
-    "val-fraction": (0.01, 0.9),
+    "val-fraction": (0.0, 0.9),
 }
 
 
