@@ -8,8 +8,12 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
   the mean of its 16 heatmap peaks; the chosen window's confident joints then give a tight crop,
   which the chosen variant refines (twice: the second crop comes from its own joints).
   Where several people are in the frame, the windows scoring close to the best are candidates and
-  the one whose person is largest and most central wins (``choose``). When even the best window
-  scores under ``min_score``, the result is marked not found.
+  the one whose person is largest and most central wins (``choose``). Presence is decided by two
+  pieces of evidence (``present``): the refined pose's mean joint score reaches ``min_score``
+  (0.1), and the search model's pose in the chosen window agrees with the refined one on at
+  least ``min_agreement`` of the joints (two looks at the same person see the same skeleton; a
+  phantom made of a door and a mirror does not survive the second look). A pose that passes is
+  given with its score however weak; one that fails is marked not found.
 
 - ``track``: video. The next frame's crop comes from the previous pose's joints, one forward pass
   a frame, as MediaPipe does. When that crop's score drops under ``keep_score`` (the person moved
@@ -75,10 +79,11 @@ class AutoSearch:
 
     mode = "auto"
 
-    def __init__(self, search: Engine | None = None, scales: tuple[float, ...] = (1.0, 0.7, 0.5),
+    def __init__(self, search: Engine | None = None, scales: tuple[float, ...] = (1.0, 0.7, 0.5, 0.35),
                  overlap: float = 1 / 3, refinements: int = 2, margin: float = 1.35,
-                 joint_threshold: float = 0.2, min_score: float = 0.2, people: int = 3,
-                 tolerance: float = 0.8, batch: int = 16, max_positions: int = 8) -> None:
+                 joint_threshold: float = 0.2, min_score: float = 0.1, people: int = 3,
+                 tolerance: float = 0.8, batch: int = 16, max_positions: int = 8,
+                 min_agreement: float = 0.1) -> None:
         self.search = search
         self.scales = scales
         self.overlap = overlap
@@ -90,6 +95,7 @@ class AutoSearch:
         self.tolerance = tolerance
         self.batch = batch
         self.max_positions = max_positions
+        self.min_agreement = min_agreement
 
     def windows(self, height: int, width: int) -> list[Box]:
         """The padded whole frame plus, per scale, a grid of squares covering the image."""
@@ -154,14 +160,26 @@ class AutoSearch:
             pose = engine.predict(rgb, box)
         return pose
 
+    def present(self, pose: Pose, seen: Pose) -> bool:
+        """Whether ``pose`` (refined) is a person: its score reaches ``min_score`` and ``seen``, the
+        search model's pose in the window it came from, agrees on ``min_agreement`` of the joints
+        (each within a quarter of the refined skeleton's extent). The agreement is kept in
+        ``pose.extra['agreement']``."""
+        extent = max(float(np.ptp(pose.keypoints[:, :2], axis=0).max()), 1.0)
+        gaps = np.linalg.norm(seen.keypoints[:, :2] - pose.keypoints[:, :2], axis=1)
+        pose.extra["agreement"] = round(float(np.mean(gaps < 0.25 * extent)), 3)
+        return pose.score >= self.min_score and pose.extra["agreement"] >= self.min_agreement
+
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
         height, width = rgb.shape[:2]
         windows = self.candidates(engine, rgb)
-        people = [self.refine(engine, rgb, p) for p in self.shortlist(windows)]
+        short = self.shortlist(windows)
+        people = [self.refine(engine, rgb, p) for p in short]
         pose = self.choose(people, height, width)
-        pose.found = pose.score >= self.min_score
+        pose.found = self.present(pose, short[[id(p) for p in people].index(id(pose))])
         pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * engine.passes
         pose.extra["windows"] = len(windows)
+        pose.extra["search_score"] = max(p.score for p in windows)
         pose.extra["search_variant"] = (self.search or engine).variant.name
         return pose
 
