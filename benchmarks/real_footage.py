@@ -8,7 +8,8 @@ footage: limbs PCK@0.5 (the 12 shoulder, elbow, wrist, hip, knee and ankle joint
 the torso diagonal), a dropped person costing every joint, plus the share of images with a pose;
 and whether the nobody-pictures stay empty.
 
-    python benchmarks/real_footage.py [--models RT II] [--roi auto] [--count 48] [--json OUT]
+    python benchmarks/real_footage.py [--models RT II | --quality fast balanced accurate] [--roi auto]
+                                      [--count 48] [--json OUT]
 
 The scenes and people are few: tune with care, the hidden footage is different.
 """
@@ -31,6 +32,7 @@ from poseapp.inference.engine import Engine
 from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import load_mpii
+from poseapp.presets import PRESETS, Preset
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLES = DATA / "mmpose-samples"
@@ -181,6 +183,7 @@ def nobody_pictures() -> list[np.ndarray]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=["RT", "II"])
+    p.add_argument("--quality", nargs="+", choices=tuple(PRESETS), help="presets instead of --models")
     p.add_argument("--roi", default="auto")
     p.add_argument("--count", type=int, default=48)
     p.add_argument("--seed", type=int, default=0)
@@ -189,9 +192,12 @@ def main() -> int:
     args = p.parse_args()
     cases = build(args.count, args.seed)
     rows = []
-    for model in args.models:
-        engine = Engine(model, device="cpu", threads=args.threads)
-        rows.append({"model": model, "roi": args.roi, **evaluate(engine, args.roi, cases)})
+    runs = ([(q, PRESETS[q]) for q in args.quality] if args.quality
+            else [(m, Preset(m, False, (1.0,))) for m in args.models])
+    for label, preset in runs:
+        engine = Engine(preset.model, device="cpu", threads=args.threads, flip=preset.flip, scales=preset.scales)
+        rows.append({"run": label, "model": preset.model, "flip": preset.flip, "scales": list(preset.scales),
+                     "roi": args.roi, **evaluate(engine, args.roi, cases)})
         print(json.dumps(rows[-1]), file=sys.stderr)
     report = {"date": date.today().isoformat(), "cases": len(cases), "people": len(shared_people()),
               "seed": args.seed, "machine": platform.machine(), "results": rows}

@@ -57,6 +57,7 @@ class VideoOptions:
     batch_size: int = 1  # frames per forward pass with roi 'full' (tracking needs the previous frame)
     threads: int | None = None
     overwrite: bool = False
+    person: str = "auto"  # auto | largest | centre | X,Y (a point of the first frame: that person is followed)
 
     def check(self) -> None:
         from poseapp.inference.roi import MODES
@@ -69,6 +70,12 @@ class VideoOptions:
             raise PoseappError(f"unknown --smooth {self.smooth!r}; choose from {', '.join(METHODS)}")
         if self.batch_size < 1:
             raise PoseappError("--batch-size must be at least 1")
+        from poseapp.inference.roi import parse_person
+
+        try:
+            parse_person(self.person)
+        except ValueError as exc:
+            raise PoseappError(f"--person: {exc}") from exc
 
 
 @dataclass
@@ -182,7 +189,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import make_localiser
+    from poseapp.inference.roi import check_point, choose_person, make_localiser, parse_person
 
     source, out_dir = Path(source), Path(out_dir)
     name = name or source.stem
@@ -202,6 +209,13 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     engine = engine_for(options)
     localiser = make_localiser(options.roi, engine)
     info = reader.info
+    person = parse_person(options.person)
+    try:
+        check_point(person, info.height, info.width)
+    except PoseappError as exc:
+        reader.close()
+        return VideoResult(str(source), "failed", str(exc), name=name)
+    choose_person(localiser, person)
     writer: VideoWriter | None = None
     times, keypoints, found, passes, tracked = [], [], [], 0, 0
     start = time.perf_counter()

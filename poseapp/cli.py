@@ -24,6 +24,7 @@ from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
 from poseapp.model.variants import VARIANTS
+from poseapp.presets import PRESETS, resolve_quality
 from poseapp.smoothing import METHODS
 
 
@@ -85,7 +86,7 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import make_localiser
+    from poseapp.inference.roi import check_point, choose_person, make_localiser, parse_person
     from poseapp.io.images import read_rgb, write_image
 
     if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
@@ -94,10 +95,13 @@ def cmd_image(args: argparse.Namespace) -> int:
         raise PoseappError(f"--out {args.out}: name a .png or .jpg file, or a folder")
     engine = _engine(args)
     localiser = make_localiser(args.roi, engine)
+    person = parse_person(args.person)
+    choose_person(localiser, person)
     failures = 0
     for path in args.paths:
         try:
             rgb = read_rgb(path)
+            check_point(person, *rgb.shape[:2])
             pose = localiser.locate(engine, rgb)
         except PoseappError as exc:
             print(f"poseapp: {exc}", file=sys.stderr)
@@ -203,7 +207,7 @@ def cmd_video(args: argparse.Namespace) -> int:
                            flip=args.flip, scales=tuple(args.scales), smooth=args.smooth, threshold=args.threshold,
                            max_gap=args.max_gap,
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
-                           threads=args.threads, overwrite=args.overwrite)
+                           threads=args.threads, overwrite=args.overwrite, person=args.person)
     bar = _VideoProgress(len(sources))
     results = run_batch(sources, Path(args.out), options, args.workers, args.engine,
                         progress=bar.frame if args.workers <= 1 and args.engine == "local" else None,
@@ -300,15 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     def model_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--model", default="RT",
-                        help="variant (" + ", ".join(VARIANTS) + ") or an imported trained model's name")
+        sp.add_argument("--quality", choices=tuple(PRESETS),
+                        help="preset: fast (RT), balanced (II), accurate (II, flip, scales 0.8 1.2); "
+                             "--model, --flip, --scales given too override it (default: fast)")
+        sp.add_argument("--model", default=None,
+                        help="variant (" + ", ".join(VARIANTS) + ") or an imported trained model's name (default RT)")
         sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
         sp.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="auto: ONNX Runtime on CPU, torch on a GPU")
         sp.add_argument("--threads", type=int_in("threads"),
                         help="CPU threads for the model (default: the runtime's choice)")
-        sp.add_argument("--flip", action="store_true", help="test-time flip: average with the mirror image")
-        sp.add_argument("--scales", type=float_in("scales"), nargs="+", default=[1.0], metavar="S",
+        sp.add_argument("--flip", action="store_true", default=None,
+                        help="test-time flip: average with the mirror image")
+        sp.add_argument("--scales", type=float_in("scales"), nargs="+", default=None, metavar="S",
                         help="multi-scale testing: also run each crop at these relative sizes, e.g. 0.8 1.2")
 
     sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")
@@ -331,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="annotated PNG (a folder when several images)")
     sp.add_argument("--threshold", type=float_in("threshold"), default=DRAW_THRESHOLD,
                     help=f"joints scoring under it are not drawn (default {DRAW_THRESHOLD})")
+    sp.add_argument("--person", type=person_arg, default="auto",
+                    help="whom to take where several people are in view: auto, largest, centre, or X,Y (pixels)")
     sp.set_defaults(func=cmd_image)
 
     sp = sub.add_parser("video", help="recorded videos to CSV, angles, charts and annotated video")
@@ -354,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--engine", choices=ENGINES, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
+    sp.add_argument("--person", type=person_arg, default="auto",
+                    help="whom to follow where several people are in view: auto (largest and most central), "
+                         "largest, centre, or X,Y: the person at or nearest that pixel of the first frame")
     sp.set_defaults(func=cmd_video)
 
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
@@ -410,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_BAD_INPUT = 2
 
 
+def person_arg(text: str) -> str:
+    """``--person``, checked when parsed (the point is checked against each frame later)."""
+    from poseapp.inference.roi import parse_person
+
+    try:
+        parse_person(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _say_notices() -> None:
     """The core's notices (``logging`` at INFO, e.g. a slow first use of a model) as plain lines on stderr."""
     import logging
@@ -422,8 +446,17 @@ def _say_notices() -> None:
         logger.setLevel(logging.INFO)
 
 
+def _apply_quality(args: argparse.Namespace) -> None:
+    """Fill ``--model``, ``--flip`` and ``--scales`` from ``--quality`` where not given."""
+    if not hasattr(args, "quality"):
+        return
+    chosen = resolve_quality(args.quality, args.model, args.flip, tuple(args.scales) if args.scales else None)
+    args.model, args.flip, args.scales = chosen.model, chosen.flip, list(chosen.scales)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _apply_quality(args)
     _say_notices()
     if args.command is None:
         from poseapp.gui.launch import launch

@@ -13,6 +13,9 @@ BOX_COLOUR = (255, 220, 0)
 #: The one rule for every drawing (``image --out``, annotated videos, the window's default): a joint
 #: scoring under it is not drawn, nor are its bones. Scores are heatmap peaks (0-1).
 DRAW_THRESHOLD = 0.3
+#: A found pose whose mean joint score is under this is weak (found on little evidence): its
+#: skeleton is drawn faded, so it is seen as a guess, not hidden.
+WEAK_SCORE = 0.2
 
 
 def legend_text(threshold: float) -> str:
@@ -25,7 +28,8 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
     """A copy of ``rgb`` with the crop box and the skeleton (joints under ``threshold`` hidden).
 
     A pose marked not found draws only its box: where the model looked and saw nobody. ``legend``
-    writes the threshold rule in the bottom-left corner.
+    writes the threshold rule in the bottom-left corner. A weak pose (score under ``WEAK_SCORE``)
+    is drawn at 40% opacity.
     """
     out = rgb.copy()
     scale = max(1, round(max(out.shape[:2]) / 400))
@@ -39,6 +43,7 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
         cv2.rectangle(out, (int(b.x), int(b.y)), (int(b.x + b.size), int(b.y + b.size)), BOX_COLOUR, scale)
     if not pose.found:
         return out
+    base = out.copy() if pose.score < WEAK_SCORE else None
     kp = pose.keypoints
     for a, b in EDGES:
         i, j = INDEX[a], INDEX[b]
@@ -49,4 +54,6 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
     for name, (x, y, s) in zip(JOINTS, kp):
         if s >= threshold:
             cv2.circle(out, (int(x), int(y)), 3 * scale, COLOURS[side(name)], -1, cv2.LINE_AA)
+    if base is not None:
+        out = cv2.addWeighted(out, 0.4, base, 0.6, 0)
     return out

@@ -111,9 +111,11 @@ class LiveSettings:
     min_cutoff_hz: float = 1.0
     beta: float = 0.05
     threshold: float = 0.3
+    flip: bool = False  # test-time augmentation, as the quality presets set it
+    scales: tuple[float, ...] = (1.0,)
 
-    def engine_key(self) -> tuple[str, str, str]:
-        return self.model.upper(), self.device, self.backend
+    def engine_key(self) -> tuple:
+        return self.model.upper(), self.device, self.backend, self.flip, self.scales
 
 
 @dataclass
@@ -132,7 +134,8 @@ def default_engine_factory(settings: LiveSettings, progress: Progress | None = N
     """The live engine: ONNX Runtime's busy-waiting off, as other threads share the CPU."""
     from poseapp.inference.engine import Engine
 
-    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False, progress=progress)
+    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False, progress=progress,
+                  flip=settings.flip, scales=settings.scales)
 
 
 class LiveAnalyser:
@@ -165,6 +168,14 @@ class LiveAnalyser:
         from poseapp.inference.roi import make_localiser
 
         self.localiser = make_localiser(self.settings.roi, self.engine)
+
+    def pick(self, x: float, y: float) -> None:
+        """Follow the person at or nearest frame pixel (x, y) from the next frame on (a click)."""
+        from poseapp.inference.roi import choose_person
+
+        if self.localiser is not None:
+            choose_person(self.localiser, (x, y))
+        self.euro.reset()
 
     def reset(self) -> None:
         """Forget the tracked person and the filter state (a seek, a new source)."""

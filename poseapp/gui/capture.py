@@ -43,18 +43,20 @@ class CaptureThread(QThread):
         self.epoch = 0  # changed by open() and seek(): frames of a new epoch reset the tracker
         self.at_end = False  # a file played to its end: paused, source kept
         self.lossless = False  # a file waits for the model to take each frame (recording)
+        self._retired: list[Source] = []  # sources replaced by open(), to close in this thread
 
     def open(self, source: Source) -> None:
-        """Switch to ``source`` (the old one is closed in this thread's next turn)."""
+        """Switch to ``source``; the old one is closed by the capture thread (it may be reading it:
+        OpenCV's capture is not to be released from another thread mid-read)."""
         with self._lock:
             old, self._source = self._source, source
             self._paused, self._clock, self.at_end, self._seek = False, None, False, None
             self._last_index = -1
             self.epoch += 1
+            if old is not None and old is not source:  # closed by the capture thread: it may be reading it
+                self._retired.append(old)
         self.slot.reset_count()
         self.rate = RateMeter()
-        if old is not None and old is not source:
-            old.close()
         self.opened.emit(source.name, source.frame_count, source.fps)
 
     def set_paused(self, paused: bool) -> None:
@@ -101,13 +103,21 @@ class CaptureThread(QThread):
         with self._lock:
             self._stop = True
         self.wait()
+        self._close_retired()
         with self._lock:
             if self._source is not None:
                 self._source.close()
                 self._source = None
 
+    def _close_retired(self) -> None:
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for old in retired:
+            old.close()
+
     def run(self) -> None:
         while True:
+            self._close_retired()
             with self._lock:
                 if self._stop:
                     return

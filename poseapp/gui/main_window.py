@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.worker.download.connect(self._download_progress)
         self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
+        self.view.clicked.connect(self.pick_person)
         self.panel.view_changed.connect(self._view_changed)
         self._view_changed()
         if self.panel.bad_settings:
@@ -241,6 +242,14 @@ class MainWindow(QMainWindow):
     def _seek_to(self, index: int) -> None:
         self.capture.seek(index)
 
+    @Slot(float, float)
+    def pick_person(self, x: float, y: float) -> None:
+        """A click on the video: follow the person there (the frame on screen is analysed again
+        when paused)."""
+        self.worker.pick(x, y)
+        self.capture.refresh()
+        self.message(f"following the person at ({x:.0f}, {y:.0f}); click another person to switch")
+
     # results
     @Slot(object)
     def show_result(self, result: LiveResult) -> None:
@@ -249,7 +258,8 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.latency_ms = 1000 * (time.perf_counter() - result.captured_at)
         labels = self.panel.chosen_angles() if self.panel.labels.isChecked() else ()
-        self.view.show_rgb(overlay(result, self.panel.threshold.value(), labels, self.panel.mirror.isChecked()))
+        self.view.mirrored = self.panel.mirror.isChecked()
+        self.view.show_rgb(overlay(result, self.panel.threshold.value(), labels, self.view.mirrored))
         self.plots.add(result.frame.time_s, result.angles)
 
     def _update_status(self) -> None:

@@ -20,6 +20,7 @@ from poseapp.draw import DRAW_THRESHOLD
 from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS, get_variant
 from poseapp.pipeline import LiveSettings
+from poseapp.presets import PRESETS
 from poseapp.weights.store import trained_models
 
 DEFAULT_ANGLES = ("left_knee_flexion", "right_knee_flexion", "left_elbow_flexion", "right_elbow_flexion")
@@ -41,6 +42,10 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.store = store
         form = QFormLayout(self)
+        self.quality = QComboBox()
+        self.quality.addItems(["custom", *PRESETS])
+        self.quality.setToolTip("fast: RT (camera rate); balanced: II; accurate: II with flip and two more "
+                                "scales (six passes a crop). Choosing a model sets it to custom.")
         self.model = QComboBox()
         self._kinds: dict[str, str] = {}  # model -> its variant, for the labels
         self._fill_models()
@@ -68,6 +73,7 @@ class SettingsPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self.angles.addItem(item)
+        form.addRow("Quality", self.quality)
         form.addRow("Model", self.model)
         form.addRow("Device", self.device)
         form.addRow("Find the person", self.roi)
@@ -82,7 +88,9 @@ class SettingsPanel(QWidget):
         form.addRow("Angles", self.angles)
         self._restore()
         self.refresh_rates()
-        for combo in (self.model, self.device, self.roi, self.smooth):
+        self.quality.currentIndexChanged.connect(self._quality_chosen)
+        self.model.currentIndexChanged.connect(self._model_chosen)
+        for combo in (self.device, self.roi, self.smooth):
             combo.currentIndexChanged.connect(self._emit)
         self.strength.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
@@ -90,6 +98,24 @@ class SettingsPanel(QWidget):
             box.toggled.connect(self._view)
         self.plot_window.valueChanged.connect(self._view)
         self.angles.itemChanged.connect(self._view)
+
+    def _quality_chosen(self) -> None:
+        """A preset picks the model (and flip and scales, which ``settings`` reads from it)."""
+        preset = PRESETS.get(self.quality.currentText())
+        if preset is not None:
+            self.model.blockSignals(True)
+            self.model.setCurrentIndex(max(self.model.findData(preset.model), 0))
+            self.model.blockSignals(False)
+        self._emit()
+
+    def _model_chosen(self) -> None:
+        """A model chosen by hand is a custom quality (no flip, one scale)."""
+        preset = PRESETS.get(self.quality.currentText())
+        if preset is not None and preset.model != self.model.currentData():
+            self.quality.blockSignals(True)
+            self.quality.setCurrentText("custom")
+            self.quality.blockSignals(False)
+        self._emit()
 
     def _fill_models(self) -> None:
         """Official variants, then the trained models imported into this user's cache."""
@@ -128,7 +154,8 @@ class SettingsPanel(QWidget):
         falls back to its default and is named in ``bad_settings`` for the window to say so."""
         s = self.store
         self.bad_settings: list[str] = []
-        for combo, key, default in ((self.model, "model", "RT"), (self.device, "device", "auto"),
+        for combo, key, default in ((self.quality, "quality", "fast"), (self.model, "model", "RT"),
+                                    (self.device, "device", "auto"),
                                     (self.roi, "roi", "track"), (self.smooth, "smooth", "oneeuro")):
             value = s.value(key, default)
             i = combo.findData(value) if combo is self.model else combo.findText(str(value))
@@ -136,6 +163,9 @@ class SettingsPanel(QWidget):
                 self.bad_settings.append(key)
                 i = combo.findData(default) if combo is self.model else combo.findText(default)
             combo.setCurrentIndex(max(i, 0))
+        preset = PRESETS.get(self.quality.currentText())
+        if preset is not None and preset.model != self.model.currentData():
+            self.quality.setCurrentText("custom")  # a model chosen by hand last time
         self.strength.setValue(int(self._number("strength", 41, int, 1, 50)))  # 1.0 Hz, the live default
         self.threshold.setValue(self._number("threshold", DRAW_THRESHOLD, float, 0.0, 1.0))
         self.plot_window.setValue(int(self._number("plot_window", 10, int, 2, 120)))
@@ -151,6 +181,7 @@ class SettingsPanel(QWidget):
 
     def save(self) -> None:
         s = self.store
+        s.setValue("quality", self.quality.currentText())
         s.setValue("model", self.model.currentData())
         s.setValue("device", self.device.currentText())
         s.setValue("roi", self.roi.currentText())
@@ -185,9 +216,11 @@ class SettingsPanel(QWidget):
         self.refresh_rates()
 
     def settings(self) -> LiveSettings:
+        preset = PRESETS.get(self.quality.currentText())
         return LiveSettings(model=self.model.currentData(), device=self.device.currentText(),
                             roi=self.roi.currentText(), smooth=self.smooth.currentText(),
-                            min_cutoff_hz=(51 - self.strength.value()) / 10, threshold=self.threshold.value())
+                            min_cutoff_hz=(51 - self.strength.value()) / 10, threshold=self.threshold.value(),
+                            flip=preset.flip if preset else False, scales=preset.scales if preset else (1.0,))
 
     def chosen_angles(self) -> tuple[str, ...]:
         return tuple(self.angles.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.angles.count())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -55,7 +55,13 @@ def _free_spot(x: int, y: int, w: int, h: int, placed: list[tuple[int, int, int,
 
 
 class VideoView(QWidget):
-    """Paints the newest RGB frame (``qimage``) scaled to fit, aspect kept; the scaling happens in the paint."""
+    """Paints the newest RGB frame (``qimage``) scaled to fit, aspect kept; the scaling happens in the paint.
+
+    A click on the picture emits ``clicked`` with the frame pixel under it (the source frame's,
+    mirroring undone), so the window can follow the person there.
+    """
+
+    clicked = Signal(float, float)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -66,6 +72,7 @@ class VideoView(QWidget):
         self._pixels: np.ndarray | None = None
         self.qimage: QImage | None = None
         self.hint = "Open a camera, a video or an image (or drop a file here)."
+        self.mirrored = False  # set by the window: the picture shown is the frame mirrored
 
     def show_rgb(self, rgb: np.ndarray) -> None:
         """Show ``rgb`` (kept as ``last_image`` for snapshots). Painted from a 32-bit copy: Qt scales
@@ -84,7 +91,27 @@ class VideoView(QWidget):
             painter.setPen(Qt.GlobalColor.lightGray)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
             return
+        painter.drawImage(self.target(), self.qimage)
+
+    def target(self) -> QRect:
+        """Where the picture is painted: scaled to fit, aspect kept, centred."""
         size = self.qimage.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(self.rect().center())
-        painter.drawImage(target, self.qimage)
+        return target
+
+    def frame_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """The frame pixel under widget point (x, y), or None outside the picture."""
+        if self.qimage is None:
+            return None
+        target = self.target()
+        if not target.contains(int(x), int(y)) or target.width() == 0:
+            return None
+        scale = self.qimage.width() / target.width()
+        fx, fy = (x - target.x()) * scale, (y - target.y()) * scale
+        return (self.qimage.width() - 1 - fx if self.mirrored else fx), fy
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        point = self.frame_point(event.position().x(), event.position().y())
+        if point is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(*point)

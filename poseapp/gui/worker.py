@@ -39,6 +39,7 @@ class InferenceWorker(QThread):
         self._pending: LiveSettings | None = settings
         self._reset = False
         self._epoch: int | None = None
+        self._pick: tuple[float, float] | None = None
         self._stop = False
         self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
@@ -51,6 +52,11 @@ class InferenceWorker(QThread):
     def cancel_download(self) -> None:
         """Stop a weights download in progress; the previous model keeps running."""
         self._cancel.set()
+
+    def pick(self, x: float, y: float) -> None:
+        """Follow the person at or nearest frame pixel (x, y) from the next frame on."""
+        with self._lock:
+            self._pick = (x, y)
 
     def reset_tracking(self) -> None:
         """Forget the person before the next frame (new sources and seeks do this through the epoch)."""
@@ -130,10 +136,13 @@ class InferenceWorker(QThread):
                     return
                 pending, self._pending = self._pending, None
                 reset, self._reset = self._reset, False
+                pick, self._pick = self._pick, None
             if pending is not None:
                 self._configure(pending)
             if reset:
                 self.analyser.reset()
+            if pick is not None:
+                self.analyser.pick(*pick)
             self._handle_recording()
             item = self.slot.get(timeout=0.05)
             if item is None or self.analyser.engine is None:
@@ -142,6 +151,10 @@ class InferenceWorker(QThread):
             if epoch != self._epoch:
                 self.analyser.reset()
                 self._epoch = epoch
+                with self._lock:  # a click's refresh may bring its frame before the loop saw the click
+                    pick, self._pick = self._pick, None
+                if pick is not None:
+                    self.analyser.pick(*pick)
             try:
                 res = self.analyser.analyse(frame, captured_at)
                 res.epoch = epoch

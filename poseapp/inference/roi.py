@@ -33,9 +33,35 @@ import numpy as np
 from poseapp.errors import PoseappError
 from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box
+from poseapp.joints import FLIP
 from poseapp.pose import Box, Pose
 
 MODES = ("auto", "full", "track")
+#: Whom to take where several people are in view: ``auto`` the largest, most central one;
+#: ``largest``; ``centre`` (nearest the frame's centre); or a point (x, y) in frame pixels: the
+#: person at or nearest it.
+PERSON_RULES = ("auto", "largest", "centre")
+Person = str | tuple[float, float]
+
+
+def parse_person(text: str) -> Person:
+    """``--person``: a rule of ``PERSON_RULES`` or ``X,Y`` (pixels of the first frame); ValueError if neither."""
+    rule = text.strip().lower()
+    if rule in PERSON_RULES or rule == "center":
+        return "centre" if rule == "center" else rule
+    try:
+        x, y = (float(v) for v in rule.split(","))
+    except ValueError:
+        raise ValueError(f"{text!r} is not one of {', '.join(PERSON_RULES)} nor a point X,Y") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"{text!r} is not a point in the frame")
+    return (x, y)
+
+
+def check_point(person: Person, height: int, width: int) -> None:
+    """PoseappError when a point lies outside a ``width`` x ``height`` frame."""
+    if isinstance(person, tuple) and not (0 <= person[0] < width and 0 <= person[1] < height):
+        raise PoseappError(f"--person {person[0]:g},{person[1]:g} lies outside the {width}x{height} frame")
 
 
 class Localiser(Protocol):
@@ -96,6 +122,7 @@ class AutoSearch:
         self.batch = batch
         self.max_positions = max_positions
         self.min_agreement = min_agreement
+        self.person: Person = "auto"
 
     def windows(self, height: int, width: int) -> list[Box]:
         """The padded whole frame plus, per scale, a grid of squares covering the image."""
@@ -119,10 +146,14 @@ class AutoSearch:
             poses += searcher.predict_batch([rgb] * len(chunk), chunk, flip=False)
         return poses
 
-    def shortlist(self, poses: list[Pose]) -> list[Pose]:
-        """The best-scoring windows on distinct people (their joint boxes' centres apart), best first."""
+    def shortlist(self, poses: list[Pose], person: Person = "auto") -> list[Pose]:
+        """The best-scoring windows on distinct people (their joint boxes' centres apart), best first;
+        for a point, the windows whose people are nearest it come first."""
         kept: list[tuple[Pose, Box]] = []
-        for p in sorted(poses, key=lambda p: -p.score):
+        order = sorted(poses, key=lambda p: -p.score)
+        if isinstance(person, tuple):
+            order = sorted(order, key=lambda p: _distance(joint_box(p, self.joint_threshold, 1.0, 1.0), person))
+        for p in order:
             box = joint_box(p, self.joint_threshold, 1.0, 1.0)
             if box is None:
                 continue
@@ -132,17 +163,25 @@ class AutoSearch:
                 break
         return [p for p, _ in kept] or [max(poses, key=lambda p: p.score)]
 
-    def choose(self, poses: list[Pose], height: int, width: int) -> Pose:
-        """Among poses scoring within ``tolerance`` of the best, the largest, most central person."""
+    def choose(self, poses: list[Pose], height: int, width: int, person: Person = "auto") -> Pose:
+        """The person ``person`` asks for: a point takes the pose nearest it; otherwise, among poses
+        scoring within ``tolerance`` of the best, the largest and most central (``auto``), the
+        largest, or the one nearest the centre."""
+        if isinstance(person, tuple):  # a pose without confident joints counts where it was looked for
+            return min(poses, key=lambda p: _distance(joint_box(p, self.joint_threshold, 1.0, 1.0) or p.box, person))
         best = max(p.score for p in poses)
-        centre = np.array([width, height]) / 2
+        centre = (width / 2, height / 2)
         half_diagonal = math.hypot(width, height) / 2
 
         def merit(p: Pose) -> float:
             box = joint_box(p, self.joint_threshold, 1.0, 1.0)
             if box is None:
-                return 0.0
-            offset = np.hypot(*(np.array([box.x, box.y]) + box.size / 2 - centre)) / half_diagonal
+                return -math.inf
+            offset = _distance(box, centre) / half_diagonal
+            if person == "largest":
+                return box.size
+            if person == "centre":
+                return -offset
             return box.size * (1 - 0.5 * offset)
 
         return max([p for p in poses if p.score >= self.tolerance * best], key=merit)
@@ -170,12 +209,14 @@ class AutoSearch:
         pose.extra["agreement"] = round(float(np.mean(gaps < 0.25 * extent)), 3)
         return pose.score >= self.min_score and pose.extra["agreement"] >= self.min_agreement
 
-    def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
+    def locate(self, engine: Engine, rgb: np.ndarray, person: Person | None = None) -> Pose:
+        """The chosen person's pose; ``person`` overrides ``self.person`` for this call."""
         height, width = rgb.shape[:2]
+        person = self.person if person is None else person
         windows = self.candidates(engine, rgb)
-        short = self.shortlist(windows)
+        short = self.shortlist(windows, person)
         people = [self.refine(engine, rgb, p) for p in short]
-        pose = self.choose(people, height, width)
+        pose = self.choose(people, height, width, person)
         pose.found = self.present(pose, short[[id(p) for p in people].index(id(pose))])
         pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * engine.passes
         pose.extra["windows"] = len(windows)
@@ -185,19 +226,38 @@ class AutoSearch:
 
 
 class Track:
-    """Follow one person through a video: crop from the previous pose, search again when lost."""
+    """Follow one person through a video: crop from the previous pose, search again when lost.
+
+    A follow is kept while its score stays near what this person has been scoring (a weak,
+    backlit subject is not dropped for being weak). When lost, the search looks near where the
+    person was last seen (for ``memory`` frames) and refuses anyone farther than ``reach`` times
+    their size: the frame then reports nobody rather than another person. Frames whose left and
+    right sides come out exchanged against the previous frame are put back (``unswap``).
+    """
 
     mode = "track"
 
-    def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0) -> None:
+    def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
+                 reach: float = 1.5) -> None:
         self.search = search
         self.keep_score = keep_score
         self.widen = widen
+        self.memory = memory
+        self.reach = reach
+        self.near_agreement = 0.3
         self.previous: Pose | None = None
+        self.point: tuple[float, float] | None = None
+        self.last_seen: tuple[float, float, float] | None = None  # centre x, y and size of the person
+        self.lost_frames = 0
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
-        self.previous = None
+        self.previous, self.last_seen, self.lost_frames = None, None, 0
+
+    def pick(self, x: float, y: float) -> None:
+        """Follow the person at or nearest (x, y) from the next frame on (a click, ``--person X,Y``)."""
+        self.reset()
+        self.point = (float(x), float(y))
 
     def follow(self, engine: Engine, rgb: np.ndarray, box: Box) -> Pose:
         """The pose in ``box``, the crop around the previous frame's joints."""
@@ -215,24 +275,90 @@ class Track:
         pose.extra["forward_passes"] = passes
         return pose
 
+    def _keep(self, prev: Pose) -> float:
+        """The score a followed pose must reach: ``keep_score``; for a person the model has only
+        ever seen weakly (last score under ``keep_score`` + 0.05: backlit, far, half hidden), 80% of
+        their last score, never under the search's presence score."""
+        if prev.score >= self.keep_score + 0.05:
+            return self.keep_score
+        return max(self.search.min_score, 0.8 * prev.score)
+
     def locate(self, engine: Engine, rgb: np.ndarray) -> Pose:
         prev, box, spent, pose, how = self.previous, None, 0, None, "searched"
-        if prev is not None and prev.found:
-            box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size)
+        if prev is not None and prev.found:  # a weak pose without confident joints: its own crop again
+            box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size) or prev.box
         if box is not None:  # something to follow
             for name, attempt in (("followed", self.follow), ("recovered", self.recover)):
                 candidate = attempt(engine, rgb, box)
-                if candidate.score >= self.keep_score:
+                if candidate.score >= self._keep(prev):
                     pose, how = candidate, name
                     break
                 spent += candidate.extra["forward_passes"]
         if pose is None:
-            pose = self.search.locate(engine, rgb)
+            pose = self._search(engine, rgb)
+        elif prev is not None and unswap(pose, prev, self.search.joint_threshold):
+            pose.extra["swapped"] = True
         pose.extra["forward_passes"] += spent
         pose.extra["tracked"] = how != "searched"
         pose.extra["localised"] = how
+        self._remember(pose)
         self.previous = pose
         return pose
+
+    def _search(self, engine: Engine, rgb: np.ndarray) -> Pose:
+        """The whole frame searched: the person at the picked point; within ``memory`` frames of
+        losing the person, the one nearest where they were last seen, refused when farther than
+        ``reach`` times their size or when the two looks agree on under ``near_agreement`` of the
+        joints (nearest-first takes weaker candidates than the search's own rule); else by the
+        search's own rule."""
+        near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory else None
+        pose = self.search.locate(engine, rgb, self.point or (near[:2] if near else None))
+        if pose.found and self.point is None and near is not None:
+            found = joint_box(pose, self.search.joint_threshold, 1.0, 1.0) or pose.box
+            if _distance(found, near[:2]) > self.reach * near[2]:
+                pose.found = False
+                pose.extra["refused"] = "another person, away from where the followed one was"
+            elif pose.extra.get("agreement", 1.0) < self.near_agreement:
+                pose.found = False  # nearest-first takes weaker candidates: a second look must agree more
+                pose.extra["refused"] = "too little agreement for a pose found by nearness"
+        if pose.found:
+            self.point = None
+        return pose
+
+    def _remember(self, pose: Pose) -> None:
+        if not pose.found:
+            self.lost_frames += 1
+            return
+        box = joint_box(pose, self.search.joint_threshold, 1.0, 1.0) or pose.box
+        self.last_seen, self.lost_frames = (box.x + box.size / 2, box.y + box.size / 2, box.size), 0
+
+
+def unswap(pose: Pose, prev: Pose, threshold: float) -> bool:
+    """Put back a frame whose left and right joints came out exchanged: when the mirrored labelling
+    lies clearly closer to the previous frame's joints (the sum of distances of the joints both
+    frames are sure of, under 60% of the labelling as given), swap ``pose``'s sides in place."""
+    sure = (pose.keypoints[:, 2] >= threshold) & (prev.keypoints[:, 2] >= threshold)
+    swapped = pose.keypoints[list(FLIP)]
+    sure &= swapped[:, 2] >= threshold
+    sided = np.array([j != f for j, f in enumerate(FLIP)])
+    use = sure & sided
+    if use.sum() < 4:
+        return False
+    as_given = np.linalg.norm(pose.keypoints[use, :2] - prev.keypoints[use, :2], axis=1).sum()
+    mirrored = np.linalg.norm(swapped[use, :2] - prev.keypoints[use, :2], axis=1).sum()
+    if mirrored >= 0.6 * as_given:
+        return False
+    pose.keypoints = swapped.copy()
+    return True
+
+
+def _distance(box: Box | None, point: tuple[float, float]) -> float:
+    """From ``point`` to a joint box: 0 inside it, else to its centre (infinite without a box)."""
+    if box is None:
+        return math.inf
+    if box.x <= point[0] <= box.x + box.size and box.y <= point[1] <= box.y + box.size:
+        return 0.0
+    return math.hypot(box.x + box.size / 2 - point[0], box.y + box.size / 2 - point[1])
 
 
 def _apart(a: Box, b: Box) -> bool:
@@ -247,6 +373,18 @@ def _positions(length: int, side: float, step: float, most: int) -> list[float]:
         return [(length - side) / 2]
     n = min(math.ceil((length - side) / step) + 1, most)
     return list(np.linspace(0, length - side, n))
+
+
+def choose_person(localiser: Localiser, person: Person) -> None:
+    """Point ``localiser`` at ``person``: a rule for every search, or a point whose person a track
+    then follows (``auto`` takes the person nearest the point in every frame); ``full`` ignores it."""
+    search = localiser.search if isinstance(localiser, Track) else localiser
+    if not isinstance(search, AutoSearch):
+        return
+    if isinstance(person, tuple) and isinstance(localiser, Track):
+        localiser.pick(*person)
+    else:
+        search.person = person
 
 
 def make_localiser(mode: str, engine: Engine) -> Localiser:

@@ -8,13 +8,13 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings, Qt
 
 from poseapp.gui.main_window import MainWindow
 from poseapp.io.records import read_records
 from poseapp.io.video import VideoReader
 from poseapp.pipeline import LatestSlot
-from tests.conftest import UPSTREAM
+from tests.conftest import SHARED, UPSTREAM
 from tests.io.test_video import POSETRACK
 
 
@@ -219,8 +219,6 @@ def test_about_and_icon_from_source():
 
 def test_keyboard_plays_pauses_steps_and_snapshots(qtbot, window, pan_zoom_clip):
     """Space pauses and plays, Right steps one frame while paused, Ctrl+S saves a snapshot."""
-    from PySide6.QtCore import QPoint, Qt
-
     w = window()
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
@@ -331,3 +329,34 @@ def test_angle_labels_never_overlap_on_a_small_subject():
     for i, a in enumerate(placed):
         for b in placed[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
+def test_a_click_on_a_person_follows_them(qtbot, window, tmp_path):
+    """Sports2D's clip paused where the walker and the man on the box are both in view: a click on
+    the man (a frame pixel through the view's scaling) switches the skeleton to him."""
+    from poseapp.io.video import VideoWriter
+
+    clip = tmp_path / "two.mp4"
+    writer = None
+    for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
+        if frame.index >= 112:
+            break
+        if frame.index >= 100:
+            writer = writer or VideoWriter(clip, 30, frame.rgb.shape[1], frame.rgb.shape[0])
+            writer.write(frame.rgb)
+    writer.commit()
+    w = window()
+    w.open(clip)
+    qtbot.waitUntil(lambda: w.capture.at_end, timeout=60_000)  # played to its end, paused there
+    qtbot.waitUntil(lambda: w.last_result is not None and w.last_result.frame.index == 11, timeout=60_000)
+    assert np.nanmedian(w.last_result.pose.keypoints[:, 1]) > 550  # the walker, the larger one
+    target = w.view.target()  # the widget point over frame pixel (720, 250)
+    scale = target.width() / w.view.qimage.width()
+    point = QPoint(int(target.x() + 720 * scale), int(target.y() + 250 * scale))
+    assert w.view.frame_point(point.x(), point.y()) == pytest.approx((720, 250), abs=2 / scale)
+    got, before = [], w.capture.epoch
+    w.worker.result.connect(got.append)
+    qtbot.mouseClick(w.view, Qt.MouseButton.LeftButton, pos=point)
+    assert "following the person" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: any(r.epoch > before for r in got), timeout=60_000)  # the frame analysed again
+    assert np.nanmedian(got[-1].pose.keypoints[:, 1]) < 400 and "following the person" in w.statusBar().currentMessage()

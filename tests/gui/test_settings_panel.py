@@ -49,3 +49,22 @@ def test_model_labels_carry_input_size_and_the_rate_measured_here(qtbot, tmp_pat
     assert panel.model.itemText(i) == "II (368 px)"
     panel.record_rate("II", 7.26)
     assert panel.model.itemText(i) == "II (368 px, 7 fps here)"
+
+
+def test_quality_presets_set_model_flip_and_scales(qtbot, tmp_path) -> None:
+    path = str(tmp_path / "s.ini")
+    panel = SettingsPanel(QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(panel)
+    assert panel.quality.currentText() == "fast"
+    with qtbot.waitSignal(panel.changed) as emitted:
+        panel.quality.setCurrentText("accurate")
+    s = emitted.args[0]
+    assert (s.model, s.flip, s.scales) == ("II", True, (0.8, 1.0, 1.2))
+    assert s.engine_key() != LiveSettings(model="II").engine_key()  # the engine is rebuilt with them
+    again = SettingsPanel(QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert again.quality.currentText() == "accurate" and again.settings().flip
+    with qtbot.waitSignal(again.changed) as emitted:
+        again.model.setCurrentIndex(again.model.findData("I"))  # a model by hand: custom, plain
+    assert again.quality.currentText() == "custom" and not emitted.args[0].flip
+    assert emitted.args[0].scales == (1.0,)

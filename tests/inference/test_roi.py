@@ -124,3 +124,85 @@ def test_track_recovers_a_person_who_moved_past_the_crop(engines, pan_zoom_clip)
                 assert pose.extra["forward_passes"] <= 1 + 1 + track.search.refinements
     assert how.count("recovered") >= 3 and how.count("searched") <= 2, how
     assert pckh_per_frame(np.array(found), pan_zoom_clip.subset(used)).mean() >= 90
+
+
+@pytest.fixture(scope="module")
+def two_people(tmp_path_factory):
+    """Sports2D's clip, frames 100-158 every second one: the walker crosses below while the man on
+    the box behind gets ready to jump (backlit, weaker for the model)."""
+    from poseapp.io.video import VideoReader, VideoWriter
+
+    path = tmp_path_factory.mktemp("two") / "two.mp4"
+    writer = None
+    for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
+        if frame.index >= 160:
+            break
+        if frame.index >= 100 and frame.index % 2 == 0:
+            writer = writer or VideoWriter(path, 15, frame.rgb.shape[1], frame.rgb.shape[0])
+            writer.write(frame.rgb)
+    writer.commit()
+    return path
+
+
+def _centres(out, name):
+    """(frames, 2) median joint position per frame, NaN where nobody was found."""
+    from poseapp.io.records import read_records
+    from poseapp.joints import JOINTS
+
+    rec = read_records(out / f"{name}.csv")
+    xy = np.stack([np.stack([rec.column(f"{j}_x"), rec.column(f"{j}_y")], 1) for j in JOINTS], 1)
+    centres = np.full((len(xy), 2), np.nan)
+    found = (rec.column("found") == 1) & np.isfinite(xy).any(axis=(1, 2))
+    centres[found] = np.nanmedian(xy[found], axis=1)
+    return centres
+
+
+def test_person_picked_by_a_point_is_followed_and_never_swapped_for_another(two_people, tmp_path):
+    from poseapp.batch import VideoOptions, analyse_video
+
+    walker = analyse_video(two_people, tmp_path / "walker", VideoOptions(person="1030,700"))
+    jumper = analyse_video(two_people, tmp_path / "jumper", VideoOptions(person="720,250"))
+    assert walker.status == jumper.status == "done"
+    low, high = _centres(tmp_path / "walker", "two"), _centres(tmp_path / "jumper", "two")
+    assert np.all(low[:, 1] > 550)  # the walker, every frame
+    assert high[0, 1] < 300  # the man on the box, backlit and weak for the model...
+    seen = np.isfinite(high[:, 0])
+    assert seen.mean() >= 0.3  # ...followed while the model sees him, and never the walker instead:
+    assert np.all(np.linalg.norm(high[seen] - low[seen], axis=1) > 250)  # nobody rather than him
+    away = analyse_video(two_people, tmp_path / "away", VideoOptions(person="5000,10"))
+    assert away.status == "failed" and "outside the 1768x994 frame" in away.reason
+
+
+def test_a_frame_with_sides_exchanged_is_put_back(engines, pan_zoom_clip):
+    """Real poses of the clip: a copy of frame k with left and right exchanged is recognised against
+    frame k-1 and put back; the frame as the model gave it is left alone."""
+    from poseapp.inference.roi import unswap
+    from poseapp.io.video import VideoReader
+    from poseapp.joints import FLIP
+
+    engine = engines("RT")
+    track = make_localiser("track", engine)
+    poses = [track.locate(engine, f.rgb) for f, _ in zip(VideoReader(pan_zoom_clip.path), range(40))]
+    checked = 0
+    for prev, pose in zip(poses[20:], poses[21:]):
+        if not (prev.found and pose.found):
+            continue
+        given = pose.keypoints.copy()
+        assert not unswap(Pose(given.copy(), pose.box, "RT"), prev, 0.2)
+        mirrored = Pose(given[list(FLIP)].copy(), pose.box, "RT")
+        assert unswap(mirrored, prev, 0.2) and np.array_equal(mirrored.keypoints, given)
+        checked += 1
+    assert checked >= 10
+
+
+def test_person_rules_parse_and_refuse_junk(capsys):
+    from poseapp.cli import main
+    from poseapp.inference.roi import parse_person
+
+    assert parse_person("Largest") == "largest" and parse_person("center") == "centre"
+    assert parse_person(" 12.5, 40 ") == (12.5, 40.0)
+    with pytest.raises(ValueError):
+        parse_person("nan,3")
+    with pytest.raises(SystemExit) as stop:
+        main(["video", "x.mp4", "--out", "o", "--person", "tallest"])
+    assert stop.value.code == 2 and "tallest" in capsys.readouterr().err
