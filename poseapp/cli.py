@@ -303,12 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"poseapp {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    def model_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--quality", choices=tuple(PRESETS),
-                        help="preset: fast (RT), balanced (II), accurate (II, flip, scales 0.8 1.2); "
-                             "--model, --flip, --scales given too override it (default: fast)")
+    def model_opts(sp: argparse.ArgumentParser, quality: str = "fast") -> None:
+        sp.add_argument("--quality", choices=tuple(PRESETS), default=quality,
+                        help="preset: fast (RT), balanced (II), accurate (II, scales 0.8 1.2); "
+                             f"--model, --flip, --scales given too override it (default: {quality})")
         sp.add_argument("--model", default=None,
-                        help="variant (" + ", ".join(VARIANTS) + ") or an imported trained model's name (default RT)")
+                        help="variant (" + ", ".join(VARIANTS) + ") or an imported trained model's name "
+                             f"(default: {PRESETS[quality].model}, from --quality)")
         sp.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
         sp.add_argument("--backend", default="auto", choices=BACKENDS,
                         help="auto: ONNX Runtime on CPU, torch on a GPU")
@@ -332,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("image", help="pose in still images")
     sp.add_argument("paths", nargs="+")
-    model_opts(sp)
+    model_opts(sp, "balanced")
     sp.add_argument("--roi", choices=("auto", "full"), default="auto",
                     help="auto: find the person first (default); full: upstream's whole frame")
     sp.add_argument("--json", action="store_true", help="one JSON object per image")
@@ -346,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("video", help="recorded videos to CSV, angles, charts and annotated video")
     sp.add_argument("inputs", nargs="+", help="video files, folders of videos, or globs")
     sp.add_argument("--out", required=True, help="folder for the results")
-    model_opts(sp)
+    model_opts(sp, "balanced")
     sp.add_argument("--roi", choices=MODES, default="track",
                     help="track: follow the person from frame to frame (default); auto: search every frame; "
                          "full: upstream's whole frame")

@@ -40,7 +40,7 @@ def test_batch_reports_bad_files_and_completes_good_ones(tmp_path, capsys):
     text, corrupt = bad_files(inputs)
     out = tmp_path / "out"
     code = main(["video", str(DEMO), str(POSETRACK), str(text), str(corrupt), str(tmp_path / "missing.mp4"),
-                 "--out", str(out), "--smooth", "butterworth", "--annotate"])
+                 "--out", str(out), "--smooth", "butterworth", "--annotate", "--quality", "fast"])
     err = capsys.readouterr().err
     assert code == 2  # any input failed: bad input, after the others were done
     assert "2 done, 0 skipped, 3 failed" in err
@@ -135,7 +135,8 @@ def test_ray_engine_runs_the_same_function(tmp_path):
 def test_ctrl_c_leaves_no_partial_files(pan_zoom_clip, tmp_path):
     """SIGINT while a video is being written: the command stops with 130 and leaves nothing behind."""
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", str(pan_zoom_clip.path), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", str(pan_zoom_clip.path), "--quality", "fast",
+                             "--out", str(out),
                              "--annotate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(out.glob(".*partial*")) and time.monotonic() < deadline and proc.poll() is None:
@@ -250,7 +251,7 @@ def test_killing_a_batch_ends_its_workers(pan_zoom_clip, tmp_path):
     for name in ("a", "b"):
         clips.append(tmp_path / f"{name}.mp4")
         clips[-1].write_bytes(pan_zoom_clip.path.read_bytes())
-    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", *map(str, clips), "--out",
+    proc = subprocess.Popen([sys.executable, "-m", "poseapp", "video", *map(str, clips), "--quality", "fast", "--out",
                              str(tmp_path / "out"), "--workers", "2"], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     workers: list[int] = []

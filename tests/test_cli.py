@@ -22,7 +22,7 @@ def test_image_json_and_annotated_output(tmp_path, capsys):
     out = tmp_path / "pose.png"
     assert main(["image", str(UPSTREAM / "MPII.jpg"), "--json", "--out", str(out)]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["model"] == "RT" and record["roi"] == "auto" and record["found"] is True
+    assert record["model"] == "II" and record["roi"] == "auto" and record["found"] is True  # balanced, the default
     assert len(record["keypoints"]) == 16 and record["forward_passes"] > 1
     assert record["keypoints"][0]["name"] == "head_top" and record["keypoints"][-1]["name"] == "left_ankle"
     head, ankle = record["keypoints"][0], record["keypoints"][-1]
@@ -181,11 +181,11 @@ def test_annotated_image_draws_only_joints_over_the_threshold(tmp_path, capsys):
 
     image = MPII_DIR / "005808361.jpg"
     out, everything = tmp_path / "pose.png", tmp_path / "all.png"
-    assert main(["image", str(image), "--json", "--out", str(out)]) == 0
+    assert main(["image", str(image), "--json", "--out", str(out), "--quality", "fast"]) == 0
     record = json.loads(capsys.readouterr().out)
     low = [k for k in record["keypoints"] if k["score"] < 0.3]
     assert low, "this image has joints RT scores under 0.3"
-    assert main(["image", str(image), "--out", str(everything), "--threshold", "0"]) == 0
+    assert main(["image", str(image), "--out", str(everything), "--threshold", "0", "--quality", "fast"]) == 0
     drawn, full, plain = (cv2.imread(str(p)) for p in (out, everything, image))
     assert (np.abs(full.astype(int) - plain).sum(2) > 60).sum() > (np.abs(drawn.astype(int) - plain).sum(2) > 60).sum()
     from poseapp.draw import DRAW_THRESHOLD, draw_pose
@@ -216,7 +216,19 @@ def test_json_never_holds_nan():
 
 
 def test_first_use_of_a_model_says_it_is_preparing(tmp_path):
-    result = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", env={"POSEAPP_CACHE": str(tmp_path)})
+    result = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", "--quality", "fast",
+                     env={"POSEAPP_CACHE": str(tmp_path)})
     assert result.returncode == 0 and "preparing the RT model for this machine (first use" in result.stderr
-    again = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", env={"POSEAPP_CACHE": str(tmp_path)})
+    again = run_cli("image", str(UPSTREAM / "MPII.jpg"), "--roi", "full", "--quality", "fast",
+                    env={"POSEAPP_CACHE": str(tmp_path)})
     assert "preparing" not in again.stderr
+
+
+def test_quality_presets_and_explicit_options_over_them(capsys):
+    from poseapp.presets import PRESETS, resolve_quality
+
+    assert resolve_quality("accurate", None, None, None) == PRESETS["accurate"]
+    mixed = resolve_quality("accurate", "RT", True, None)
+    assert (mixed.model, mixed.flip, mixed.scales) == ("RT", True, (0.8, 1.0, 1.2))
+    assert main(["image", str(UPSTREAM / "MPII.jpg"), "--quality", "fast", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "RT"

@@ -44,8 +44,8 @@ class SettingsPanel(QWidget):
         form = QFormLayout(self)
         self.quality = QComboBox()
         self.quality.addItems(["custom", *PRESETS])
-        self.quality.setToolTip("fast: RT (camera rate); balanced: II; accurate: II with flip and two more "
-                                "scales (six passes a crop). Choosing a model sets it to custom.")
+        self.quality.setToolTip("fast: RT (camera rate); balanced: II; accurate: II with two more scales "
+                                "(three passes a crop). Choosing a model sets it to custom.")
         self.model = QComboBox()
         self._kinds: dict[str, str] = {}  # model -> its variant, for the labels
         self._fill_models()

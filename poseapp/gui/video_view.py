@@ -21,7 +21,7 @@ def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...],
         out = np.ascontiguousarray(out[:, ::-1])
     width = out.shape[1]
     # labels sized to the person (their box), not the frame: a small subject gets small labels
-    scale = float(np.clip(result.pose.box.size / 700, 0.35, max(0.5, max(out.shape[:2]) / 1000)))
+    scale = float(np.clip(result.pose.box.size / 500, 0.45, max(0.6, max(out.shape[:2]) / 1000)))
     placed: list[tuple[int, int, int, int]] = []
     for name in angle_labels:
         value = result.angles.get(name, np.nan)

@@ -59,12 +59,11 @@ def test_quality_presets_set_model_flip_and_scales(qtbot, tmp_path) -> None:
     with qtbot.waitSignal(panel.changed) as emitted:
         panel.quality.setCurrentText("accurate")
     s = emitted.args[0]
-    assert (s.model, s.flip, s.scales) == ("II", True, (0.8, 1.0, 1.2))
+    assert (s.model, s.flip, s.scales) == ("II", False, (0.8, 1.0, 1.2))
     assert s.engine_key() != LiveSettings(model="II").engine_key()  # the engine is rebuilt with them
     again = SettingsPanel(QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(again)
-    assert again.quality.currentText() == "accurate" and again.settings().flip
+    assert again.quality.currentText() == "accurate" and again.settings().scales == (0.8, 1.0, 1.2)
     with qtbot.waitSignal(again.changed) as emitted:
         again.model.setCurrentIndex(again.model.findData("I"))  # a model by hand: custom, plain
-    assert again.quality.currentText() == "custom" and not emitted.args[0].flip
-    assert emitted.args[0].scales == (1.0,)
+    assert again.quality.currentText() == "custom" and emitted.args[0].scales == (1.0,)
