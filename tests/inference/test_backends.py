@@ -48,7 +48,7 @@ def test_cpu_path_runs_with_torch_unimportable():
         "from poseapp.cli import main\n"
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
-        f"    code = main(['image', {str(UPSTREAM / 'MPII.jpg')!r}, '--roi', 'full', '--json'])\n"
+        f"    code = main(['image', {str(UPSTREAM / 'MPII.jpg')!r}, '--roi', 'full', '--json', '--quality', 'fast'])\n"
         "assert code == 0, code\n"
         "assert not any(m.split('.')[0] in ('torch', 'timm') for m in sys.modules)\n"
         "print(out.getvalue())\n"
