@@ -196,30 +196,21 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     paths = output_paths(name, out_dir)
     if paths["json"].exists() and not options.overwrite:
         return VideoResult(str(source), "skipped", f"{paths['json'].name} exists (use --overwrite)", name=name)
+    engine = engine_for(options)  # before the file is opened: a model that cannot load leaks no reader
+    localiser = make_localiser(options.roi, engine)
     try:
         reader = VideoReader(source)
     except PoseappError as exc:
         return VideoResult(str(source), "failed", str(exc), name=name)
-    try:
-        paths["json"].parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        reader.close()
-        return VideoResult(str(source), "failed", f"cannot write to {paths['json'].parent}: {exc.strerror}",
-                           name=name)
-    engine = engine_for(options)
-    localiser = make_localiser(options.roi, engine)
     info = reader.info
-    person = parse_person(options.person)
-    try:
-        check_point(person, info.height, info.width)
-    except PoseappError as exc:
-        reader.close()
-        return VideoResult(str(source), "failed", str(exc), name=name)
-    choose_person(localiser, person)
     writer: VideoWriter | None = None
     times, keypoints, found, passes, tracked = [], [], [], 0, 0
     start = time.perf_counter()
     try:
+        person = parse_person(options.person)
+        check_point(person, info.height, info.width)
+        choose_person(localiser, person)
+        paths["json"].parent.mkdir(parents=True, exist_ok=True)
         if options.annotate:
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
         batch = options.batch_size if options.roi == "full" else 1

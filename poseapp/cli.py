@@ -87,11 +87,11 @@ def cmd_weights(args: argparse.Namespace) -> int:
 def cmd_image(args: argparse.Namespace) -> int:
     from poseapp.draw import draw_pose
     from poseapp.inference.roi import check_point, choose_person, make_localiser, parse_person
-    from poseapp.io.images import read_rgb, write_image
+    from poseapp.io.images import WRITE_SUFFIXES, read_rgb, write_image
 
     if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
         raise PoseappError("--out must be a folder when several images are given")
-    if args.out and not Path(args.out).is_dir() and Path(args.out).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+    if args.out and not Path(args.out).is_dir() and Path(args.out).suffix.lower() not in WRITE_SUFFIXES:
         raise PoseappError(f"--out {args.out}: name a .png or .jpg file, or a folder")
     engine = _engine(args)
     localiser = make_localiser(args.roi, engine)
@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--smooth", choices=METHODS, default="none",
                     help="oneeuro (live-style) or butterworth (zero-lag, for recordings); raw values are kept")
     sp.add_argument("--cutoff", type=float_in("cutoff"), default=6.0, help="Butterworth cut-off in Hz (default 6)")
-    sp.add_argument("--threshold", type=float_in("threshold"), default=0.3,
+    sp.add_argument("--threshold", type=float_in("threshold"), default=DRAW_THRESHOLD,
                     help="joints scoring under it count as missing (and are not drawn)")
     sp.add_argument("--max-gap", type=int_in("max-gap"), default=10, help="longest gap in frames that smoothing fills")
     sp.add_argument("--annotate", action="store_true", help="also write <name>_pose.mp4 with the skeleton")

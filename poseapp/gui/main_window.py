@@ -215,16 +215,13 @@ class MainWindow(QMainWindow):
     @Slot(str, int)
     def _ended(self, why: str, last: int) -> None:
         """The end of a file is a state, not a dead end: Play starts again, seek and step work."""
-        if self.capture.at_end:
-            self.play_action.setText("Play")
-            if self.seek.isEnabled():
-                self.seek.setMaximum(max(last, 0))  # a container may declare more frames than it holds
-                self.seek.setValue(self.seek.maximum())
-                why += f" (frame {last + 1}): Play starts again from the beginning; seek or step back"
-            else:
-                why = f"{self.source_name} analysed" if self.source_info.get("frame_count") == 1 else why
-        else:
-            self.play_action.setText("Play")
+        self.play_action.setText("Play")
+        if self.capture.at_end and self.seek.isEnabled():
+            self.seek.setMaximum(max(last, 0))  # a container may declare more frames than it holds
+            self.seek.setValue(self.seek.maximum())
+            why += f" (frame {last + 1}): Play starts again from the beginning; seek or step back"
+        elif self.capture.at_end and self.source_info.get("frame_count") == 1:
+            why = f"{self.source_name} analysed"
         self.message(why)
 
     def toggle_play(self) -> None:

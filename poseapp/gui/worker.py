@@ -37,7 +37,6 @@ class InferenceWorker(QThread):
         self.processed = 0
         self._lock = threading.Lock()
         self._pending: LiveSettings | None = settings
-        self._reset = False
         self._epoch: int | None = None
         self._pick: tuple[float, float] | None = None
         self._stop = False
@@ -57,11 +56,6 @@ class InferenceWorker(QThread):
         """Follow the person at or nearest frame pixel (x, y) from the next frame on."""
         with self._lock:
             self._pick = (x, y)
-
-    def reset_tracking(self) -> None:
-        """Forget the person before the next frame (new sources and seeks do this through the epoch)."""
-        with self._lock:
-            self._reset = True
 
     def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0) -> None:
         """Record from the next result on; ``source`` describes what is recorded (name, path, fps,
@@ -110,6 +104,13 @@ class InferenceWorker(QThread):
         self.loaded.emit(self.analyser.engine.model, self.analyser.engine.backend.device)
         self.configured.emit()
 
+    def _take_pick(self) -> None:
+        """Apply a pending click (``pick``) to the analyser."""
+        with self._lock:
+            pick, self._pick = self._pick, None
+        if pick is not None:
+            self.analyser.pick(*pick)
+
     def _finish_recording(self) -> None:
         if self._recorder is not None:
             path = self._recorder.stop()
@@ -135,26 +136,18 @@ class InferenceWorker(QThread):
                 if self._stop:
                     return
                 pending, self._pending = self._pending, None
-                reset, self._reset = self._reset, False
-                pick, self._pick = self._pick, None
             if pending is not None:
                 self._configure(pending)
-            if reset:
-                self.analyser.reset()
-            if pick is not None:
-                self.analyser.pick(*pick)
+            self._take_pick()
             self._handle_recording()
             item = self.slot.get(timeout=0.05)
             if item is None or self.analyser.engine is None:
                 continue
             frame, captured_at, epoch = item
-            if epoch != self._epoch:
+            if epoch != self._epoch:  # a new source or a seek: start afresh on this frame
                 self.analyser.reset()
                 self._epoch = epoch
-                with self._lock:  # a click's refresh may bring its frame before the loop saw the click
-                    pick, self._pick = self._pick, None
-                if pick is not None:
-                    self.analyser.pick(*pick)
+                self._take_pick()  # a click's refresh may bring its frame before the loop saw the click
             try:
                 res = self.analyser.analyse(frame, captured_at)
                 res.epoch = epoch

@@ -152,9 +152,9 @@ class AutoSearch:
         kept: list[tuple[Pose, Box]] = []
         order = sorted(poses, key=lambda p: -p.score)
         if isinstance(person, tuple):
-            order = sorted(order, key=lambda p: _distance(joint_box(p, self.joint_threshold, 1.0, 1.0), person))
+            order = sorted(order, key=lambda p: _distance(self.extent(p), person))
         for p in order:
-            box = joint_box(p, self.joint_threshold, 1.0, 1.0)
+            box = self.extent(p)
             if box is None:
                 continue
             if all(_apart(box, other) for _, other in kept):
@@ -168,13 +168,13 @@ class AutoSearch:
         scoring within ``tolerance`` of the best, the largest and most central (``auto``), the
         largest, or the one nearest the centre."""
         if isinstance(person, tuple):  # a pose without confident joints counts where it was looked for
-            return min(poses, key=lambda p: _distance(joint_box(p, self.joint_threshold, 1.0, 1.0) or p.box, person))
+            return min(poses, key=lambda p: _distance(self.where(p), person))
         best = max(p.score for p in poses)
         centre = (width / 2, height / 2)
         half_diagonal = math.hypot(width, height) / 2
 
         def merit(p: Pose) -> float:
-            box = joint_box(p, self.joint_threshold, 1.0, 1.0)
+            box = self.extent(p)
             if box is None:
                 return -math.inf
             offset = _distance(box, centre) / half_diagonal
@@ -185,6 +185,14 @@ class AutoSearch:
             return box.size * (1 - 0.5 * offset)
 
         return max([p for p in poses if p.score >= self.tolerance * best], key=merit)
+
+    def extent(self, pose: Pose) -> Box | None:
+        """The square around ``pose``'s confident joints (None with fewer than four)."""
+        return joint_box(pose, self.joint_threshold, 1.0, 1.0)
+
+    def where(self, pose: Pose) -> Box:
+        """Where ``pose``'s person is: its confident joints' square, else the crop it was found in."""
+        return self.extent(pose) or pose.box
 
     def refine(self, engine: Engine, rgb: np.ndarray, pose: Pose) -> Pose:
         """Re-run ``engine`` on the crop around ``pose``'s confident joints, ``refinements`` times.
@@ -220,7 +228,6 @@ class AutoSearch:
         pose.found = self.present(pose, short[[id(p) for p in people].index(id(pose))])
         pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * engine.passes
         pose.extra["windows"] = len(windows)
-        pose.extra["search_score"] = max(p.score for p in windows)
         pose.extra["search_variant"] = (self.search or engine).variant.name
         return pose
 
@@ -238,13 +245,13 @@ class Track:
     mode = "track"
 
     def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
-                 reach: float = 1.5) -> None:
+                 reach: float = 1.5, near_agreement: float = 0.3) -> None:
         self.search = search
         self.keep_score = keep_score
         self.widen = widen
         self.memory = memory
         self.reach = reach
-        self.near_agreement = 0.3
+        self.near_agreement = near_agreement
         self.previous: Pose | None = None
         self.point: tuple[float, float] | None = None
         self.last_seen: tuple[float, float, float] | None = None  # centre x, y and size of the person
@@ -314,8 +321,7 @@ class Track:
         near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory else None
         pose = self.search.locate(engine, rgb, self.point or (near[:2] if near else None))
         if pose.found and self.point is None and near is not None:
-            found = joint_box(pose, self.search.joint_threshold, 1.0, 1.0) or pose.box
-            if _distance(found, near[:2]) > self.reach * near[2]:
+            if _distance(self.search.where(pose), near[:2]) > self.reach * near[2]:
                 pose.found = False
                 pose.extra["refused"] = "another person, away from where the followed one was"
             elif pose.extra.get("agreement", 1.0) < self.near_agreement:
@@ -329,8 +335,12 @@ class Track:
         if not pose.found:
             self.lost_frames += 1
             return
-        box = joint_box(pose, self.search.joint_threshold, 1.0, 1.0) or pose.box
+        box = self.search.where(pose)
         self.last_seen, self.lost_frames = (box.x + box.size / 2, box.y + box.size / 2, box.size), 0
+
+
+#: The joints that have a left/right partner (not head, neck, thorax, pelvis).
+_SIDED = np.array([j != f for j, f in enumerate(FLIP)])
 
 
 def unswap(pose: Pose, prev: Pose, threshold: float) -> bool:
@@ -340,8 +350,7 @@ def unswap(pose: Pose, prev: Pose, threshold: float) -> bool:
     sure = (pose.keypoints[:, 2] >= threshold) & (prev.keypoints[:, 2] >= threshold)
     swapped = pose.keypoints[list(FLIP)]
     sure &= swapped[:, 2] >= threshold
-    sided = np.array([j != f for j, f in enumerate(FLIP)])
-    use = sure & sided
+    use = sure & _SIDED
     if use.sum() < 4:
         return False
     as_given = np.linalg.norm(pose.keypoints[use, :2] - prev.keypoints[use, :2], axis=1).sum()

@@ -13,6 +13,8 @@ from poseapp.io.atomic import replacing
 
 #: The largest image file read (bytes): a photo is far smaller; a bigger file is not read whole.
 MAX_FILE_BYTES = 256 * 2**20
+#: What ``write_image`` writes.
+WRITE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -41,12 +43,11 @@ def read_rgb(path: str | Path) -> np.ndarray:
 def write_image(path: str | Path, rgb: np.ndarray) -> None:
     """Write RGB to PNG/JPEG through a temporary file, so a failed write leaves nothing half-done."""
     p = Path(path)
-    try:
-        ok, buf = cv2.imencode(p.suffix or ".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    except cv2.error:
-        ok = False
-    if not ok:
+    if p.suffix.lower() not in WRITE_SUFFIXES:
         raise PoseappError(f"cannot write an image as {p.suffix!r}: use .png or .jpg")
+    ok, buf = cv2.imencode(p.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise PoseappError(f"cannot encode the image as {p.suffix!r}")
     if not p.parent.is_dir():
         raise PoseappError(f"cannot write {p}: the folder {p.parent} does not exist")
     try:

@@ -238,8 +238,10 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
 
         try:
             record = json.loads(run_file.read_text())
-            record["epoch"], record["step"], record["history"]  # noqa: B018 (the keys a resume needs)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            missing = {"epoch", "step", "history"} - set(record)
+            if missing:
+                raise ValueError(f"no {', '.join(sorted(missing))}")
+        except (OSError, ValueError, TypeError) as exc:
             raise PoseappError(f"cannot resume {out}: {run_file.name} is missing or damaged ({exc}); "
                                "train into a new folder") from exc
         model = load_model(variant.name, load_file(str(out / "last.safetensors")), str(out))

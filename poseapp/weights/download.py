@@ -20,8 +20,21 @@ Progress = Callable[[int, "int | None"], bool]
 
 
 def text_progress(label: str) -> Progress:
-    """A progress bar on stderr, for the CLI."""
+    """A progress bar on stderr, for the CLI: rewritten in place on a terminal; into a log file or
+    pipe, one line when the download starts and one when it is complete."""
+    tty = sys.stderr.isatty()
+    started = False
+
     def report(done: int, total: int | None) -> bool:
+        nonlocal started
+        if not tty:
+            if not started:
+                started = True
+                size = f" ({total / 1e6:.1f} MB)" if total else ""
+                sys.stderr.write(f"{label}: downloading{size}\n")
+            if total and done >= total:
+                sys.stderr.write(f"{label}: downloaded\n")
+            return True
         if total:
             filled = int(30 * done / total)
             sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done / 1e6:.1f}/{total / 1e6:.1f} MB")

@@ -186,7 +186,6 @@ def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str
             f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
         )
     state = convert(upstream_file, variant, None if _torch_present() else _template_table(variant))
-    check_finite(state, str(upstream_file))
     meta = {"variant": variant, "source": entry.path, "blob": entry.blob, "origin": origin,
             "commit": load_manifest().commit}
     return save_state(cached_path(variant), state, meta)

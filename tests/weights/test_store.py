@@ -218,3 +218,14 @@ def test_non_finite_weights_and_case_twins_are_refused(tmp_path):
         assert store.resolve("KNEEMODEL")[0] == "kneemodel"
     finally:
         store.cached_path("kneemodel").unlink()
+
+
+def test_download_progress_is_plain_lines_in_a_log(capsys):
+    from poseapp.weights.download import text_progress
+
+    report = text_progress("EfficientPoseRT")
+    for done in (0, 50_000, 100_000):
+        assert report(done, 100_000)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert err.splitlines() == ["EfficientPoseRT: downloading (0.1 MB)", "EfficientPoseRT: downloaded"]
