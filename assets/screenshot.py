@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from poseapp.gui.main_window import MainWindow
 from poseapp.io.mpii import load_mpii
-from poseapp.io.pan_zoom import build_clip
+from poseapp.pan_zoom import build_clip
 
 HERE = Path(__file__).resolve().parent
 MPII = HERE.parents[1] / "shared" / "data" / "mmpose-samples" / "mpii"

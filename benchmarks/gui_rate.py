@@ -35,8 +35,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from poseapp.gui.main_window import MainWindow  # noqa: E402
 from poseapp.io.mpii import load_mpii  # noqa: E402
-from poseapp.io.pan_zoom import build_clip  # noqa: E402
 from poseapp.io.video import Frame, VideoReader  # noqa: E402
+from poseapp.pan_zoom import build_clip  # noqa: E402
 from poseapp.pipeline import LiveAnalyser, LiveSettings  # noqa: E402
 
 MPII = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mmpose-samples" / "mpii"

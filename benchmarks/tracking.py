@@ -19,7 +19,7 @@ from pathlib import Path
 from poseapp.evaluation import evaluate_clip
 from poseapp.inference.engine import Engine
 from poseapp.io.mpii import load_mpii
-from poseapp.io.pan_zoom import build_clip
+from poseapp.pan_zoom import build_clip
 from poseapp.presets import PRESETS, Preset
 
 MPII = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mmpose-samples" / "mpii"

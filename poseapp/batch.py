@@ -6,7 +6,7 @@ presence marks the video done. ``<name>`` is the file's stem, or its path relati
 common folder when two inputs share a stem (``subjA/clip``, ``subjB/clip``), so no result is
 lost. Every file goes to a hidden partial name first and is renamed when
 complete; a failure or Ctrl-C removes the partial files. ``run_batch`` runs videos one after
-another, in N local processes (``workers``), or on a Ray cluster (``engine='ray'``), always
+another, in N local processes (``workers``), or on a Ray cluster (``executor='ray'``), always
 through ``analyse_video``; one bad file never stops the rest. A run holds its output folder's
 lock (``io.folder_lock``): a second run into the same folder is refused, not mixed in.
 """
@@ -20,62 +20,37 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, angles_from_xy, compute_angles, range_of_motion
+from poseapp.analysis import AnalysisOptions, FrameAnalyser, make_engine, result_metadata
+from poseapp.angles import angles_from_xy, compute_angles, range_of_motion
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.folder_lock import folder_lock
-from poseapp.io.records import SCHEMA_VERSION, RecordWriter, spreadsheet_safe
+from poseapp.io.records import RecordWriter, spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
-from poseapp.smoothing import METHODS, mask_low_scores, smooth_trajectory
+from poseapp.smoothing import mask_low_scores, smooth_trajectory
 
-ENGINES = ("local", "ray")
+#: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
-class VideoOptions:
-    """Everything that decides a video's result; recorded in its JSON."""
+class VideoOptions(AnalysisOptions):
+    """The shared analysis options and what only a recorded video has; recorded in its JSON."""
 
-    model: str = "RT"
-    device: str = "auto"
-    backend: str = "auto"
-    roi: str = "track"
-    flip: bool = False
-    scales: tuple[float, ...] = (1.0,)
-    smooth: str = "none"
-    threshold: float = 0.3  # joints scoring under it are missing for smoothing and angles
     max_gap: int = 10  # frames; longer gaps stay missing
     cutoff_hz: float = 6.0  # Butterworth
-    min_cutoff_hz: float = 1.0  # One-Euro
-    beta: float = 0.05  # One-Euro
     annotate: bool = False
     batch_size: int = 1  # frames per forward pass with roi 'full' (tracking needs the previous frame)
-    threads: int | None = None
     overwrite: bool = False
-    person: str = "auto"  # auto | largest | centre | X,Y (a point of the first frame: that person is followed)
 
     def check(self) -> None:
-        from poseapp.inference.roi import MODES
-        from poseapp.weights.store import resolve
-
-        resolve(self.model)
-        if self.roi not in MODES:
-            raise PoseappError(f"unknown --roi {self.roi!r}; choose from {', '.join(MODES)}")
-        if self.smooth not in METHODS:
-            raise PoseappError(f"unknown --smooth {self.smooth!r}; choose from {', '.join(METHODS)}")
+        super().check()
         if self.batch_size < 1:
             raise PoseappError("--batch-size must be at least 1")
-        from poseapp.inference.roi import parse_person
-
-        try:
-            parse_person(self.person)
-        except ValueError as exc:
-            raise PoseappError(f"--person: {exc}") from exc
 
 
 @dataclass
@@ -144,12 +119,9 @@ _ENGINE_CACHE: dict[tuple, object] = {}
 
 def engine_for(options: VideoOptions):
     """One engine per process and model settings: workers load their model once, not per video."""
-    from poseapp.inference.engine import Engine
-
-    key = (options.model.upper(), options.device, options.backend, options.flip, options.scales, options.threads)
+    key = options.engine_key()
     if key not in _ENGINE_CACHE:
-        _ENGINE_CACHE[key] = Engine(options.model, device=options.device, backend=options.backend,
-                                    flip=options.flip, threads=options.threads, scales=options.scales)
+        _ENGINE_CACHE[key] = make_engine(options)
     return _ENGINE_CACHE[key]
 
 
@@ -189,15 +161,16 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import check_point, choose_person, make_localiser, parse_person
+    from poseapp.inference.roi import check_point, parse_person
 
     source, out_dir = Path(source), Path(out_dir)
     name = name or source.stem
     paths = output_paths(name, out_dir)
     if paths["json"].exists() and not options.overwrite:
         return VideoResult(str(source), "skipped", f"{paths['json'].name} exists (use --overwrite)", name=name)
-    engine = engine_for(options)  # before the file is opened: a model that cannot load leaks no reader
-    localiser = make_localiser(options.roi, engine)
+    analyser = FrameAnalyser(dataclasses.replace(options, smooth="none"))  # the batch smooths afterwards
+    analyser.use(engine_for(options))  # before the file is opened: a model that cannot load leaks no reader
+    engine = analyser.engine
     try:
         reader = VideoReader(source)
     except PoseappError as exc:
@@ -209,7 +182,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     try:
         person = parse_person(options.person)
         check_point(person, info.height, info.width)
-        choose_person(localiser, person)
+        analyser.follow(person)
         paths["json"].parent.mkdir(parents=True, exist_ok=True)
         if options.annotate:
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
@@ -218,7 +191,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             if batch > 1:
                 poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
             else:
-                poses = [localiser.locate(engine, frames[0].rgb)]
+                poses = [analyser.analyse(frames[0]).pose]
             for frame, pose in zip(frames, poses):
                 times.append(frame.time_s)
                 keypoints.append(pose.keypoints)
@@ -293,24 +266,20 @@ def _remove_outputs(paths: dict[str, Path]) -> None:
 
 def _metadata(source: Path, info, engine, options: VideoOptions, frames: int, elapsed: float, passes: int,
               tracked: int, found: int, rom: dict, outputs: list[str]) -> dict:
-    from poseapp.weights.store import weights_identity
-
-    return {
-        "poseapp": __version__, "csv_schema": SCHEMA_VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source": {"path": str(source.resolve()), "size_bytes": info.size_bytes, "width": info.width,
-                   "height": info.height, "fps": info.fps, "declared_frames": info.declared_frames,
-                   "rotation": info.rotation, "codec": info.codec},
-        "frames": frames, "duration_s": frames / info.fps if info.fps else None,
+    described = {"path": str(source.resolve()), "size_bytes": info.size_bytes, "width": info.width,
+                 "height": info.height, "fps": info.fps, "declared_frames": info.declared_frames,
+                 "rotation": info.rotation, "codec": info.codec}
+    meta = result_metadata(described, options, [engine.model], frames, rom)
+    meta.update({
+        "duration_s": frames / info.fps if info.fps else None,
         "model": engine.model, "variant": engine.variant.name, "input_size": engine.size,
-        "weights": weights_identity(engine.model),
         "device": engine.backend.device, "backend": engine.backend.name,
-        "options": dataclasses.asdict(options),
         "processing": {"seconds": round(elapsed, 3), "fps": round(frames / elapsed, 2) if elapsed else None,
                        "forward_passes_per_frame": round(passes / max(frames, 1), 2),
                        "tracked_frames": tracked, "person_found_frames": found},
-        "angles": list(ANGLE_NAMES), "range_of_motion": rom, "outputs": outputs,
-    }
+        "outputs": outputs,
+    })
+    return meta
 
 
 def write_summary(results: list[VideoResult], out_dir: Path) -> Path:
@@ -356,7 +325,7 @@ def _worker_init(threads: int, parent: int) -> None:
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
-def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, engine: str = "local",
+def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, executor: str = "local",
               progress: Progress | None = None, done: Callable[[VideoResult], None] | None = None
               ) -> list[VideoResult]:
     """Every source through ``analyse_video``: in this process, ``workers`` processes, or on Ray.
@@ -365,8 +334,8 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
     says otherwise. ``done`` hears of each video as it finishes (order of completion).
     """
     options.check()
-    if engine not in ENGINES:
-        raise PoseappError(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
+    if executor not in EXECUTORS:
+        raise PoseappError(f"unknown --executor {executor!r}; choose from {', '.join(EXECUTORS)}")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise PoseappError(f"--out {out_dir} is a file, not a folder")
@@ -375,7 +344,7 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
     except OSError as exc:
         raise PoseappError(f"cannot make the output folder {out_dir}: {exc.strerror}") from exc
     with folder_lock(out_dir):
-        results = _run(sources, out_dir, options, workers, engine, progress, done or (lambda r: None))
+        results = _run(sources, out_dir, options, workers, executor, progress, done or (lambda r: None))
         try:
             write_summary(results, out_dir)
         except OSError as exc:
@@ -384,11 +353,11 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
     return results
 
 
-def _run(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int, engine: str,
+def _run(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int, executor: str,
          progress: Progress | None, report: Callable[[VideoResult], None]) -> list[VideoResult]:
     names = output_names(sources)
     results: list[VideoResult] = []
-    if engine == "ray":
+    if executor == "ray":
         results = _run_ray(sources, out_dir, options, report, names)
     elif workers <= 1 or len(sources) <= 1:
         for s in sources:
@@ -423,7 +392,7 @@ def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
     try:
         import ray
     except ImportError as exc:
-        raise PoseappError("--engine ray needs Ray: pip install 'poseapp[cluster]'") from exc
+        raise PoseappError("--executor ray needs Ray: pip install 'poseapp[cluster]'") from exc
     started = not ray.is_initialized()
     if started:
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,

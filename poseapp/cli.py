@@ -16,7 +16,7 @@ from pathlib import Path
 
 from poseapp import __version__
 from poseapp.argtypes import float_in, int_in
-from poseapp.batch import ENGINES
+from poseapp.batch import EXECUTORS
 from poseapp.draw import DRAW_THRESHOLD
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
@@ -29,11 +29,13 @@ from poseapp.smoothing import METHODS
 
 
 def _engine(args: argparse.Namespace):
-    from poseapp.inference.engine import Engine
+    """The engine of an image or eval command, through the one factory the analyses share."""
+    from poseapp.analysis import AnalysisOptions, make_engine
     from poseapp.weights.download import text_progress
 
-    return Engine(args.model, device=args.device, backend=args.backend, flip=args.flip, threads=args.threads,
-                  progress=text_progress(f"EfficientPose{args.model}"), scales=tuple(args.scales))
+    options = AnalysisOptions(model=args.model, device=args.device, backend=args.backend, flip=args.flip,
+                              scales=tuple(args.scales), threads=args.threads)
+    return make_engine(options, text_progress(f"EfficientPose{args.model}"))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -209,8 +211,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
                            threads=args.threads, overwrite=args.overwrite, person=args.person)
     bar = _VideoProgress(len(sources))
-    results = run_batch(sources, Path(args.out), options, args.workers, args.engine,
-                        progress=bar.frame if args.workers <= 1 and args.engine == "local" else None,
+    results = run_batch(sources, Path(args.out), options, args.workers, args.executor,
+                        progress=bar.frame if args.workers <= 1 and args.executor == "local" else None,
                         done=bar.video)
     counts = {k: sum(r.status == k for r in results) for k in ("done", "skipped", "failed")}
     print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
@@ -256,19 +258,9 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     pose = make_localiser("auto", engine).locate(engine, read_rgb(args.image))
     window = about = None
     if args.gui:  # the window opens and closes (its threads start and stop), offscreen when headless
-        from PySide6.QtWidgets import QApplication
+        from poseapp.gui.launch import open_and_close
 
-        from poseapp.gui.main_window import MainWindow
-
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        win = MainWindow()
-        win.show()
-        app.processEvents()
-        from poseapp.gui.about import about_text
-
-        window = win.windowTitle()
-        about = about_text()
-        win.close()
+        window, about = open_and_close()
     print(dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
                       "torch_importable": importlib.util.find_spec("torch") is not None, "window": window,
                       "about": about,
@@ -362,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="frames per forward pass (with --roi full)")
     sp.add_argument("--workers", type=int_in("workers"), default=1,
                     help="videos processed at once, each with its own model")
-    sp.add_argument("--engine", choices=ENGINES, default="local",
+    sp.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
     sp.add_argument("--person", type=person_arg, default="auto",

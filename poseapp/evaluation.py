@@ -11,8 +11,8 @@ from poseapp.inference.engine import Engine
 from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import Sample
-from poseapp.io.pan_zoom import PanZoomClip
 from poseapp.joints import INDEX, JOINTS
+from poseapp.pan_zoom import PanZoomClip
 from poseapp.pose import Pose
 
 PROTOCOLS = ("crop", "auto", "full")
@@ -109,8 +109,8 @@ def evaluate_clip(engine: Engine, clip: PanZoomClip, mode: str, every: int = 1) 
 
     ``track`` on every n-th frame is a live view whose model drops the frames in between.
     """
-    from poseapp.io.pan_zoom import pckh_per_frame
     from poseapp.io.video import VideoReader
+    from poseapp.pan_zoom import pckh_per_frame
 
     localiser = make_localiser(mode, engine)
     preds, used, spent, passes = [], [], 0.0, 0

@@ -2,14 +2,14 @@
 
 Capture puts frames into a ``LatestSlot``; the inference side takes the newest one. When the
 model is slower than the camera, frames it never took are dropped (and counted), so the overlay
-shows the present, not a growing backlog. ``LiveAnalyser`` turns one frame into a ``LiveResult``:
-track the person, smooth with One-Euro, compute the angles; it swaps variant or device between
-two frames when asked. ``LiveRecorder`` writes the same CSV and JSON as ``poseapp video``.
+shows the present, not a growing backlog. ``LiveAnalyser`` is the shared ``analysis.FrameAnalyser``
+(track the person, smooth with One-Euro, compute the angles; a new model between two frames when
+asked) with the capture time on each result. ``LiveRecorder`` writes the same CSV and JSON as
+``poseapp video``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections import deque
@@ -21,13 +21,11 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from poseapp import __version__
-from poseapp.angles import ANGLE_NAMES, angles_from_xy, range_of_motion
+from poseapp.analysis import AnalysisOptions, FrameAnalyser, FrameResult, make_engine, result_metadata
+from poseapp.angles import ANGLE_NAMES, range_of_motion
 from poseapp.io.atomic import write_json
-from poseapp.io.records import SCHEMA_VERSION, RecordWriter
+from poseapp.io.records import RecordWriter
 from poseapp.io.video import Frame, VideoWriter
-from poseapp.pose import Pose
-from poseapp.smoothing import OneEuro
 from poseapp.weights.download import Progress
 
 T = TypeVar("T")
@@ -100,100 +98,41 @@ class RateMeter:
 
 
 @dataclass(frozen=True)
-class LiveSettings:
-    """What the settings panel controls; a change of model, device or backend reloads the engine."""
+class LiveSettings(AnalysisOptions):
+    """What the settings panel controls: the shared analysis options, smoothed as frames come."""
 
-    model: str = "RT"
-    device: str = "auto"
-    backend: str = "auto"
-    roi: str = "track"
-    smooth: str = "oneeuro"  # 'none' | 'oneeuro'
-    min_cutoff_hz: float = 1.0
-    beta: float = 0.05
-    threshold: float = 0.3
-    flip: bool = False  # test-time augmentation, as the quality presets set it
-    scales: tuple[float, ...] = (1.0,)
-
-    def engine_key(self) -> tuple:
-        return self.model.upper(), self.device, self.backend, self.flip, self.scales
+    smooth: str = "oneeuro"  # 'none' | 'oneeuro' (the other methods need the whole recording)
 
 
 @dataclass
-class LiveResult:
-    frame: Frame
-    pose: Pose
-    smoothed: np.ndarray | None  # (16, 2), NaN where missing
-    angles: dict[str, float]
-    model: str
-    device: str
-    captured_at: float  # time.perf_counter() when the frame was captured
+class LiveResult(FrameResult):
+    captured_at: float = 0.0  # time.perf_counter() when the frame was captured
     epoch: int = 0  # the capture's source epoch (a new source or a seek starts a new one)
 
 
-def default_engine_factory(settings: LiveSettings, progress: Progress | None = None):
+def default_engine_factory(settings: AnalysisOptions, progress: Progress | None = None):
     """The live engine: ONNX Runtime's busy-waiting off, as other threads share the CPU."""
-    from poseapp.inference.engine import Engine
-
-    return Engine(settings.model, device=settings.device, backend=settings.backend, spin=False, progress=progress,
-                  flip=settings.flip, scales=settings.scales)
+    return make_engine(settings, progress, spin=False)
 
 
-class LiveAnalyser:
-    """One frame in, pose + smoothing + angles out; owns the engine and the tracking state."""
+class LiveAnalyser(FrameAnalyser):
+    """The frame analyser of the live view: its results carry the capture time."""
 
     def __init__(self, settings: LiveSettings,
-                 engine_factory: Callable[[LiveSettings, Progress | None], object] | None = None) -> None:
-        self.factory = engine_factory or default_engine_factory
-        self.settings = settings
-        self.engine = None
-        self.localiser = None
-        self.euro = OneEuro(settings.min_cutoff_hz, settings.beta)
+                 engine_factory: Callable[[AnalysisOptions, Progress | None], object] | None = None) -> None:
+        super().__init__(settings, engine_factory or default_engine_factory)
 
-    def configure(self, settings: LiveSettings) -> bool:
-        """Apply new settings; returns True when the engine must be (re)loaded, done by ``load``."""
-        reload = self.engine is None or settings.engine_key() != self.settings.engine_key()
-        roi_changed = settings.roi != self.settings.roi
-        self.settings = settings
-        self.euro = OneEuro(settings.min_cutoff_hz, settings.beta)
-        if roi_changed and self.engine is not None:
-            self._new_localiser()
-        return reload
+    @property
+    def settings(self) -> AnalysisOptions:
+        return self.options
 
-    def load(self, progress: Progress | None = None) -> None:
-        """Build the engine for the current settings (slow: may download, convert or export weights)."""
-        self.engine = self.factory(self.settings, progress)
-        self._new_localiser()
+    @settings.setter
+    def settings(self, value: AnalysisOptions) -> None:
+        self.options = value
 
-    def _new_localiser(self) -> None:
-        from poseapp.inference.roi import make_localiser
-
-        self.localiser = make_localiser(self.settings.roi, self.engine)
-
-    def pick(self, x: float, y: float) -> None:
-        """Follow the person at or nearest frame pixel (x, y) from the next frame on (a click)."""
-        from poseapp.inference.roi import choose_person
-
-        if self.localiser is not None:
-            choose_person(self.localiser, (x, y))
-        self.euro.reset()
-
-    def reset(self) -> None:
-        """Forget the tracked person and the filter state (a seek, a new source)."""
-        if self.localiser is not None and hasattr(self.localiser, "reset"):
-            self.localiser.reset()
-        self.euro.reset()
-
-    def analyse(self, frame: Frame, captured_at: float) -> LiveResult:
-        if self.engine is None:
-            self.load()
-        pose = self.localiser.locate(self.engine, frame.rgb)
-        pose.time_s = frame.time_s
-        kp = pose.keypoints.astype(np.float64)
-        xy = np.where((kp[:, 2:3] >= self.settings.threshold) & pose.found, kp[:, :2], np.nan)
-        smoothed = self.euro(frame.time_s, xy) if self.settings.smooth == "oneeuro" else None
-        angles = angles_from_xy(xy if smoothed is None else smoothed)
-        return LiveResult(frame, pose, smoothed, {k: float(v) for k, v in angles.items()},
-                          self.engine.model, self.engine.backend.device, captured_at)
+    def analyse(self, frame: Frame, captured_at: float = 0.0) -> LiveResult:
+        result = super().analyse(frame)
+        return LiveResult(**vars(result), captured_at=captured_at)
 
 
 class LiveRecorder:
@@ -256,16 +195,12 @@ class LiveRecorder:
         self.models.add(result.model)
 
     def stop(self) -> Path:
-        from poseapp.weights.store import weights_identity
-
         self.writer.commit()
         if self._video is not None:
             self._video.commit()
-        meta = {"poseapp": __version__, "csv_schema": SCHEMA_VERSION, "created": self.started.isoformat(
-            timespec="seconds"), "source": self.source, "frames": self.writer.rows, "models": sorted(self.models),
-            "weights": {m: weights_identity(m) for m in sorted(self.models)},
-            "options": dataclasses.asdict(self.settings), "angles": list(ANGLE_NAMES), "recorded_live": True,
-            "range_of_motion": range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()}),
-            "annotated_video": self.video_path.name if self._video is not None else None}
+        rom = range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()})
+        meta = result_metadata(self.source, self.settings, list(self.models), self.writer.rows, rom)
+        meta.update(created=self.started.isoformat(timespec="seconds"), recorded_live=True,
+                    annotated_video=self.video_path.name if self._video is not None else None)
         write_json(self.path.with_suffix(".json"), meta)
         return self.path

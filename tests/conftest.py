@@ -50,7 +50,7 @@ def engines():
 def pan_zoom_clip(tmp_path_factory: pytest.TempPathFactory):
     """300 frames (10 s at 30 fps) of a camera panning and zooming over the truck MPII image."""
     from poseapp.io.mpii import load_mpii
-    from poseapp.io.pan_zoom import build_clip
+    from poseapp.pan_zoom import build_clip
 
     sample = next(s for s in load_mpii(MPII_DIR) if s.image.name == "051423444.jpg")
     return build_clip(sample, tmp_path_factory.mktemp("clip") / "pan_zoom.mp4", frames=300)

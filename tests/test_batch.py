@@ -53,7 +53,7 @@ def test_batch_reports_bad_files_and_completes_good_ones(tmp_path, capsys):
         assert len(rec.values) == len(list(VideoReader(video))) == 5
         meta = json.loads((out / f"{stem}.json").read_text())
         assert meta["frames"] == 5 and meta["model"] == "RT" and meta["csv_schema"] == 1
-        assert meta["weights"]["git_blob"] and meta["source"]["size_bytes"] == video.stat().st_size
+        assert meta["weights"]["RT"]["git_blob"] and meta["source"]["size_bytes"] == video.stat().st_size
         assert set(meta["range_of_motion"]) == set(ANGLE_NAMES)
         assert (out / f"{stem}_angles.png").stat().st_size > 5000
         assert len(list(VideoReader(out / f"{stem}_pose.mp4"))) == 5
@@ -126,7 +126,7 @@ def test_smoothing_reduces_jitter(clip_records):
 def test_ray_engine_runs_the_same_function(tmp_path):
     """Ray on a local instance (no RAY_ADDRESS): good and missing files, the same outputs as local."""
     pytest.importorskip("ray")
-    results = run_batch([DEMO, tmp_path / "missing.mp4"], tmp_path, VideoOptions(roi="full"), engine="ray")
+    results = run_batch([DEMO, tmp_path / "missing.mp4"], tmp_path, VideoOptions(roi="full"), executor="ray")
     by_name = {r.source.rsplit("/", 1)[-1]: r for r in results}
     assert by_name["demo.mp4"].status == "done" and by_name["missing.mp4"].status == "failed"
     assert len(read_records(tmp_path / "demo.csv").values) == 5 and (tmp_path / "summary.csv").exists()

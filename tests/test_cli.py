@@ -176,7 +176,7 @@ def test_annotated_image_draws_only_joints_over_the_threshold(tmp_path, capsys):
     import cv2
     import numpy as np
 
-    image = MPII_DIR / "005808361.jpg"
+    image = MPII_DIR / "004645041.jpg"
     out, everything = tmp_path / "pose.png", tmp_path / "all.png"
     assert main(["image", str(image), "--json", "--out", str(out), "--quality", "fast"]) == 0
     record = json.loads(capsys.readouterr().out)

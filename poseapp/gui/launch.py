@@ -58,3 +58,20 @@ def launch(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     return app.exec()
+
+
+def open_and_close() -> tuple[str, str]:
+    """The packaged app's window check: the window opens (its threads start), is closed again;
+    its title and the About text. Offscreen when there is no display."""
+    from PySide6.QtWidgets import QApplication
+
+    from poseapp.gui.about import about_text
+    from poseapp.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    title = window.windowTitle()
+    window.close()
+    return title, about_text()

@@ -5,32 +5,38 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
 - ``full``: upstream's input, the whole frame padded to a square. Fine when the person fills it.
 - ``auto``: a search for the person in a single image. A multi-scale grid of square windows is
   run as one batch through a search model (by default RT, the cheapest), each window scored by
-  the mean of its 16 heatmap peaks; the chosen window's confident joints then give a tight crop,
-  which the chosen variant refines (twice: the second crop comes from its own joints).
-  Where several people are in the frame, the windows scoring close to the best are candidates and
-  the one whose person is largest and most central wins (``choose``). Presence is decided by two
-  pieces of evidence (``present``): the refined pose's mean joint score reaches ``min_score``
-  (0.1), and the search model's pose in the chosen window agrees with the refined one on at
-  least ``min_agreement`` of the joints (two looks at the same person see the same skeleton; a
+  the mean of its 16 heatmap peaks. For the best windows on distinct people, the chosen variant
+  looks at the window itself and at two ever closer crops around the joints (``refine``), and the
+  best-scoring of these looks is the person's pose (a crop drawn from misplaced joints cuts the
+  person). Where several people are in the frame, those scoring close to the best are candidates
+  and the largest and most central wins (``choose``). Presence is decided by two pieces of
+  evidence (``present``): the closest look's mean joint score still reaches ``min_score`` (0.1),
+  and the search model's pose in the window agrees with it on at least ``min_agreement`` of the
+  joints (two looks at the same person see the same skeleton; a
   phantom made of a door and a mirror does not survive the second look). A pose that passes is
   given with its score however weak; one that fails is marked not found.
 
 - ``track``: video. The next frame's crop comes from the previous pose's joints, one forward pass
-  a frame, as MediaPipe does. When that crop's score drops under ``keep_score`` (the person moved
-  more than the margin, as when a live view drops frames), a crop ``widen`` times larger around the
-  same place is tried and refined (three passes); only when that fails too, and on the first frame,
-  does it fall back to ``auto`` (about 26 passes). Stateful: one ``Track`` per video, ``reset()``
-  on a seek.
+  a frame, as MediaPipe does. When that crop's score drops under ``keep_score`` or under ``weaken``
+  times the previous frame's (the person moved more than the margin, as when a live view drops
+  frames, or the crop cut them), a crop ``widen`` times larger around the same place is tried and
+  refined (up to three passes), and the better of the two looks is kept. Only when both fail, and
+  on the first frame, does it search the whole frame (``auto``); once the person has been seen,
+  the search takes only someone who looks like them (``appearance``): a person who walks out and
+  back in, or a camera that pans away and back, finds them again, and nobody else is taken for
+  them. Stateful: one ``Track`` per video, ``reset()`` on a seek.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.inference.appearance import blend, signature, similarity
 from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box
 from poseapp.joints import FLIP
@@ -146,13 +152,17 @@ class AutoSearch:
             poses += searcher.predict_batch([rgb] * len(chunk), chunk, flip=False)
         return poses
 
-    def shortlist(self, poses: list[Pose], person: Person = "auto") -> list[Pose]:
+    def shortlist(self, poses: list[Pose], person: Person = "auto",
+                  alike: Callable[[Pose], float] | None = None) -> list[Pose]:
         """The best-scoring windows on distinct people (their joint boxes' centres apart), best first;
-        for a point, the windows whose people are nearest it come first."""
+        for a point, the windows whose people are nearest it come first; with ``alike``, the windows
+        scoring at least ``min_score`` whose people look most like someone (a person lost in a crowd)."""
         kept: list[tuple[Pose, Box]] = []
         order = sorted(poses, key=lambda p: -p.score)
         if isinstance(person, tuple):
             order = sorted(order, key=lambda p: _distance(self.extent(p), person))
+        if alike is not None:
+            order = sorted(order, key=lambda p: -alike(p) if p.score >= self.min_score else math.inf)
         for p in order:
             box = self.extent(p)
             if box is None:
@@ -169,7 +179,6 @@ class AutoSearch:
         largest, or the one nearest the centre."""
         if isinstance(person, tuple):  # a pose without confident joints counts where it was looked for
             return min(poses, key=lambda p: _distance(self.where(p), person))
-        best = max(p.score for p in poses)
         centre = (width / 2, height / 2)
         half_diagonal = math.hypot(width, height) / 2
 
@@ -184,7 +193,8 @@ class AutoSearch:
                 return -offset
             return box.size * (1 - 0.5 * offset)
 
-        return max([p for p in poses if p.score >= self.tolerance * best], key=merit)
+        best = max(_rank(p) for p in poses)
+        return max([p for p in poses if _rank(p) >= self.tolerance * best], key=merit)
 
     def extent(self, pose: Pose) -> Box | None:
         """The square around ``pose``'s confident joints (None with fewer than four)."""
@@ -194,41 +204,59 @@ class AutoSearch:
         """Where ``pose``'s person is: its confident joints' square, else the crop it was found in."""
         return self.extent(pose) or pose.box
 
-    def refine(self, engine: Engine, rgb: np.ndarray, pose: Pose) -> Pose:
-        """Re-run ``engine`` on the crop around ``pose``'s confident joints, ``refinements`` times.
-
-        A crop never shrinks below half the previous one: joints collapsed onto one spot (a person
-        the model half sees) would otherwise zoom in on a fragment.
-        """
+    def refine(self, engine: Engine, rgb: np.ndarray, pose: Pose) -> list[Pose]:
+        """``engine``'s looks at ever closer crops, each around the previous look's confident joints
+        (``refinements`` of them, fewer when a look has under four). A crop never shrinks below half
+        the previous one: joints collapsed onto one spot would otherwise zoom in on a fragment."""
+        chain = []
         for _ in range(self.refinements):
             box = joint_box(pose, self.joint_threshold, self.margin, 0.5 * pose.box.size)
             if box is None:
                 break
             pose = engine.predict(rgb, box)
-        return pose
+            chain.append(pose)
+        return chain
 
-    def present(self, pose: Pose, seen: Pose) -> bool:
-        """Whether ``pose`` (refined) is a person: its score reaches ``min_score`` and ``seen``, the
-        search model's pose in the window it came from, agrees on ``min_agreement`` of the joints
-        (each within a quarter of the refined skeleton's extent). The agreement is kept in
-        ``pose.extra['agreement']``."""
+    def present(self, pose: Pose, seen: Pose, closest: Pose | None = None) -> bool:
+        """Whether ``pose`` is a person, from two pieces of evidence: ``closest``, the chosen
+        model's look at the closest crop (default: ``pose``), still scores ``min_score``; and
+        ``seen``, the search model's pose in the window the person was found in, agrees with it on
+        ``min_agreement`` of the joints (each within a quarter of ``pose``'s extent). A person
+        survives being looked at again closer; a phantom made of a door and a mirror does not.
+        The agreement is kept in ``pose.extra['agreement']``."""
+        closest = pose if closest is None else closest
         extent = max(float(np.ptp(pose.keypoints[:, :2], axis=0).max()), 1.0)
-        gaps = np.linalg.norm(seen.keypoints[:, :2] - pose.keypoints[:, :2], axis=1)
+        gaps = np.linalg.norm(seen.keypoints[:, :2] - closest.keypoints[:, :2], axis=1)
         pose.extra["agreement"] = round(float(np.mean(gaps < 0.25 * extent)), 3)
-        return pose.score >= self.min_score and pose.extra["agreement"] >= self.min_agreement
+        return closest.score >= self.min_score and pose.extra["agreement"] >= self.min_agreement
+
+    def find_people(self, engine: Engine, rgb: np.ndarray, person: Person = "auto",
+                    alike: Callable[[Pose], float] | None = None) -> tuple[list[Pose], int]:
+        """The shortlisted people (``shortlist``), each as ``engine`` refined them and with
+        ``present`` decided, and the forward passes spent."""
+        windows = self.candidates(engine, rgb)
+        short = self.shortlist(windows, person, alike)
+        looks = short if self.search is None else engine.predict_batch([rgb] * len(short), [p.box for p in short])
+        people, own = [], len(short) if self.search is not None else 0
+        for seen, look in zip(short, looks):
+            chain = self.refine(engine, rgb, seen)
+            closest = chain[-1] if chain else seen  # no chain: too few sure joints to look closer
+            pose = closest_kept(look, chain)
+            pose.found = self.present(pose, seen, closest)
+            pose.extra["rank_score"] = closest.score  # what ``choose`` compares: people are ranked alike
+            people.append(pose)
+            own += len(chain)
+        for pose in people:
+            pose.extra["windows"] = len(windows)
+            pose.extra["search_variant"] = (self.search or engine).variant.name
+        return people, len(windows) + own * engine.passes
 
     def locate(self, engine: Engine, rgb: np.ndarray, person: Person | None = None) -> Pose:
         """The chosen person's pose; ``person`` overrides ``self.person`` for this call."""
-        height, width = rgb.shape[:2]
         person = self.person if person is None else person
-        windows = self.candidates(engine, rgb)
-        short = self.shortlist(windows, person)
-        people = [self.refine(engine, rgb, p) for p in short]
-        pose = self.choose(people, height, width, person)
-        pose.found = self.present(pose, short[[id(p) for p in people].index(id(pose))])
-        pose.extra["forward_passes"] = len(windows) + len(people) * self.refinements * engine.passes
-        pose.extra["windows"] = len(windows)
-        pose.extra["search_variant"] = (self.search or engine).variant.name
+        people, passes = self.find_people(engine, rgb, person)
+        pose = self.choose(people, *rgb.shape[:2], person)
+        pose.extra["forward_passes"] = passes
         return pose
 
 
@@ -236,19 +264,34 @@ class Track:
     """Follow one person through a video: crop from the previous pose, search again when lost.
 
     A follow is kept while its score stays near what this person has been scoring (a weak,
-    backlit subject is not dropped for being weak). When lost, the search looks near where the
-    person was last seen (for ``memory`` frames) and refuses anyone farther than ``reach`` times
-    their size: the frame then reports nobody rather than another person. Frames whose left and
-    right sides come out exchanged against the previous frame are put back (``unswap``).
+    backlit subject is not dropped for being weak), while the crop still shows someone who looks
+    like them (``drift_look``), and, checked every ``recheck`` frames, while the search model still
+    agrees that a person is there. When lost, for ``memory`` frames, the search takes only someone
+    who looks like the person (``_look_again``), or before their look is known (from ``min_looks``
+    confident frames), someone near where they were last seen (``reach``): the frame reports
+    nobody rather than another person. Frames
+    whose left and right sides come out exchanged against the previous frame are put back
+    (``unswap``).
     """
 
     mode = "track"
 
     def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
-                 reach: float = 1.5, near_agreement: float = 0.3) -> None:
+                 reach: float = 1.5, near_agreement: float = 0.3, weaken: float = 0.75,
+                 same_look: float = 0.5, drift_look: float = 0.35, distinct: float = 0.15,
+                 recheck: int = 30, min_looks: int = 5) -> None:
         self.search = search
         self.keep_score = keep_score
         self.widen = widen
+        self.weaken = weaken
+        self.same_look = same_look
+        self.drift_look = drift_look
+        self.distinct = distinct
+        self.recheck = recheck
+        self.since_check = 0
+        self.look: list[np.ndarray] | None = None  # the person's colours (``appearance.signature``)
+        self.looks = 0  # confident frames the look was taken from
+        self.min_looks = min_looks
         self.memory = memory
         self.reach = reach
         self.near_agreement = near_agreement
@@ -259,7 +302,8 @@ class Track:
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
-        self.previous, self.last_seen, self.lost_frames = None, None, 0
+        self.previous, self.last_seen, self.lost_frames, self.look, self.looks = None, None, 0, None, 0
+        self.since_check = 0
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest (x, y) from the next frame on (a click, ``--person X,Y``)."""
@@ -275,11 +319,9 @@ class Track:
     def recover(self, engine: Engine, rgb: np.ndarray, box: Box) -> Pose:
         """The person near where they were: a ``widen`` times larger crop, refined when someone is there."""
         pose = engine.predict(rgb, box.scaled(self.widen))
-        passes = engine.passes
-        if pose.score >= self.keep_score:
-            pose = self.search.refine(engine, rgb, pose)
-            passes *= 1 + self.search.refinements
-        pose.extra["forward_passes"] = passes
+        chain = self.search.refine(engine, rgb, pose) if pose.score >= self.keep_score else []
+        pose = chain[-1] if chain else pose  # the wide crop only finds them: its joints are coarse
+        pose.extra["forward_passes"] = (1 + len(chain)) * engine.passes
         return pose
 
     def _keep(self, prev: Pose) -> float:
@@ -295,30 +337,44 @@ class Track:
         if prev is not None and prev.found:  # a weak pose without confident joints: its own crop again
             box = joint_box(prev, self.search.joint_threshold, self.search.margin, 0.5 * prev.box.size) or prev.box
         if box is not None:  # something to follow
+            best = None
             for name, attempt in (("followed", self.follow), ("recovered", self.recover)):
                 candidate = attempt(engine, rgb, box)
-                if candidate.score >= self._keep(prev):
-                    pose, how = candidate, name
-                    break
                 spent += candidate.extra["forward_passes"]
+                if not self._same_person(rgb, candidate):
+                    continue
+                if best is None or candidate.score > best.score:
+                    best, how = candidate, name
+                if candidate.score >= max(self._keep(prev), self.weaken * prev.score):
+                    break
+            if best is not None and best.score >= self._keep(prev):
+                pose = best
+                spent -= pose.extra["forward_passes"]
+                self.since_check += 1
+                if self.since_check >= self.recheck:
+                    pose, checked = self._still_a_person(engine, rgb, pose)
+                    spent += checked
         if pose is None:
-            pose = self._search(engine, rgb)
+            pose, how = self._search(engine, rgb), "searched"
         elif prev is not None and unswap(pose, prev, self.search.joint_threshold):
             pose.extra["swapped"] = True
         pose.extra["forward_passes"] += spent
         pose.extra["tracked"] = how != "searched"
         pose.extra["localised"] = how
-        self._remember(pose)
+        self._remember(pose, rgb)
         self.previous = pose
         return pose
 
     def _search(self, engine: Engine, rgb: np.ndarray) -> Pose:
         """The whole frame searched: the person at the picked point; within ``memory`` frames of
-        losing the person, the one nearest where they were last seen, refused when farther than
-        ``reach`` times their size or when the two looks agree on under ``near_agreement`` of the
-        joints (nearest-first takes weaker candidates than the search's own rule); else by the
-        search's own rule."""
+        losing the person, the one who looks most like them (``_look_again``), or without a look of
+        them yet, the one nearest where they were last seen, refused when farther than ``reach``
+        times their size or when the two looks agree on under ``near_agreement`` of the joints
+        (nearest-first takes weaker candidates than the search's own rule); else by the search's
+        own rule."""
         near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory else None
+        if self.point is None and near is not None and self.looks >= self.min_looks:
+            return self._look_again(engine, rgb)
         pose = self.search.locate(engine, rgb, self.point or (near[:2] if near else None))
         if pose.found and self.point is None and near is not None:
             if _distance(self.search.where(pose), near[:2]) > self.reach * near[2]:
@@ -331,12 +387,62 @@ class Track:
             self.point = None
         return pose
 
-    def _remember(self, pose: Pose) -> None:
+    def _still_a_person(self, engine: Engine, rgb: np.ndarray, pose: Pose) -> tuple[Pose | None, int]:
+        """Every ``recheck`` frames of following, the search model's look at a crop ``widen`` times
+        larger must still agree (``AutoSearch.present``): a follow that slid onto a shadow or a mirror is dropped and
+        the frame searched, so a person who was never the one followed is not kept for long.
+        Returns the pose (None when dropped) and the passes the check took."""
+        self.since_check = 0
+        searcher = self.search.search or engine
+        seen = searcher.predict_batch([rgb], [pose.box.scaled(self.widen)], flip=False)[0]
+        return (pose if self.search.present(pose, seen) else None), 1
+
+    def _alike(self, rgb: np.ndarray, pose: Pose) -> float:
+        """How much ``pose``'s person looks like the one followed (``appearance.similarity``); -1
+        when either look is unknown."""
+        known = self.look is not None and self.looks >= self.min_looks
+        sig = signature(rgb, pose.keypoints, self.search.joint_threshold) if known else None
+        return -1.0 if sig is None else similarity(self.look, sig)
+
+    def _same_person(self, rgb: np.ndarray, pose: Pose) -> bool:
+        """False when a followed crop has slid onto someone who looks different (similarity under
+        ``drift_look``: lower than ``same_look``, the frames between make it likely the same person)."""
+        alike = self._alike(rgb, pose)
+        return alike < 0 or alike >= self.drift_look
+
+    def _look_again(self, engine: Engine, rgb: np.ndarray) -> Pose:
+        """The person found who looks most like the one lost, wherever in the frame (the camera may
+        have moved, the person walked out and back); nobody when no one looks alike enough
+        (``same_look``), or when someone else looks nearly as alike (within ``distinct``: a team in
+        one colour) and the best is not where the person was last seen (within ``reach``)."""
+        people, passes = self.search.find_people(engine, rgb, alike=lambda p: self._alike(rgb, p))
+        alike = [self._alike(rgb, p) if p.found else -1.0 for p in people]
+        order = np.argsort(alike)[::-1]
+        pose, best = people[order[0]], alike[order[0]]
+        runner_up = alike[order[1]] if len(order) > 1 else -1.0
+        pose.extra["forward_passes"] = passes
+        pose.extra["look"] = round(best, 3)
+        near = _distance(self.search.where(pose), self.last_seen[:2]) <= self.reach * self.last_seen[2]
+        if best < self.same_look:
+            pose.found = False
+            pose.extra["refused"] = "nobody who looks like the person followed"
+        elif best - runner_up < self.distinct and not near:
+            pose.found = False
+            pose.extra["refused"] = "several people look like the person followed, none where they were"
+        return pose
+
+    def _remember(self, pose: Pose, rgb: np.ndarray) -> None:
+        """Where the person was and, from confident frames, what they look like."""
         if not pose.found:
             self.lost_frames += 1
             return
         box = self.search.where(pose)
         self.last_seen, self.lost_frames = (box.x + box.size / 2, box.y + box.size / 2, box.size), 0
+        if pose.score >= self.keep_score:
+            sig = signature(rgb, pose.keypoints, self.search.joint_threshold)
+            if sig is not None:
+                self.look = blend(self.look, sig)
+                self.looks += 1
 
 
 #: The joints that have a left/right partner (not head, neck, thorax, pelvis).
@@ -359,6 +465,20 @@ def unswap(pose: Pose, prev: Pose, threshold: float) -> bool:
         return False
     pose.keypoints = swapped.copy()
     return True
+
+
+def _rank(pose: Pose) -> float:
+    """The score people are compared by: their closest look's (``find_people``), else their own."""
+    return pose.extra.get("rank_score", pose.score)
+
+
+def closest_kept(look: Pose, chain: list[Pose], cut: float = 1.5) -> Pose:
+    """The pose of a person: the closest crop's look (its joints are placed most finely), unless the
+    first look at the whole window scores ``cut`` times higher: then the closer crops, drawn from
+    misplaced joints, cut the person off (a seated subject whose legs the search model missed)."""
+    if not chain or look.score >= cut * chain[-1].score:
+        return look
+    return chain[-1]
 
 
 def _distance(box: Box | None, point: tuple[float, float]) -> float:

@@ -14,7 +14,7 @@ import cv2
 
 from poseapp.errors import PoseappError
 from poseapp.io.images import read_rgb
-from poseapp.io.video import VIDEO_SUFFIXES, Frame, open_video
+from poseapp.io.video import VIDEO_SUFFIXES, Frame, frame_time, open_video
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -77,6 +77,7 @@ class FileSource:
         self._pending = first
         self._index = 0
         self._t0_ms = float(self.cap.get(cv2.CAP_PROP_POS_MSEC))
+        self._last: float | None = None  # the previous frame's time; None after a seek
 
     def read(self) -> Frame | None:
         if self._pending is not None:
@@ -86,15 +87,16 @@ class FileSource:
             if not ok or bgr is None:
                 return None
             self._index += 1
-        ms = float(self.cap.get(cv2.CAP_PROP_POS_MSEC)) - self._t0_ms
-        t = ms / 1000 if ms >= 0 and self._index else self._index / self.fps
-        return Frame(self._index, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        ms = float(self.cap.get(cv2.CAP_PROP_POS_MSEC))
+        self._last = frame_time(self._index, ms, self._t0_ms, self._last, self.fps)
+        return Frame(self._index, self._last, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
     def seek(self, index: int) -> None:
         index = max(0, min(index, max(self.frame_count - 1, 0)))
         self.cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         self._pending = None
         self._index = index - 1
+        self._last = None
 
     def close(self) -> None:
         self.cap.release()

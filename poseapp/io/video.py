@@ -45,6 +45,17 @@ class Frame:
 _END = object()
 
 
+def frame_time(index: int, ms: float, first_ms: float, previous: float | None, fps: float) -> float:
+    """The one rule for a frame's time in seconds, for the batch reader and the live file source:
+    the container's position ``ms`` less the first frame's ``first_ms``; where the container gives
+    none (negative, not finite) or runs backward, the nominal rate on from the ``previous`` frame's
+    time (None after a seek: ``index / fps``)."""
+    t = (ms - first_ms) / 1000.0
+    if index > 0 and (ms < 0 or not np.isfinite(t) or (previous is not None and t <= previous)):
+        t = previous + 1.0 / fps if previous is not None else index / fps
+    return max(t, 0.0)
+
+
 def _fourcc(cap: cv2.VideoCapture) -> str:
     code = int(cap.get(cv2.CAP_PROP_FOURCC))
     text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
@@ -102,19 +113,12 @@ class VideoReader:
         declared = self.info.declared_frames
         return declared > 0 and self.decoded + self.lost < declared - max(2, int(0.02 * declared))
 
-    def _time(self, index: int, ms: float, last: float) -> float:
-        """The container's time of a frame; the nominal rate where it has none or runs backward."""
-        t = (ms - self._first_ms) / 1000.0
-        if index > 0 and (not np.isfinite(t) or t <= last):
-            t = last + 1.0 / self.info.fps
-        return max(t, 0.0)
-
     def _decode(self) -> None:
         index, last, frame = 0, -1.0, self._first
         try:
             while not self._stop.is_set():
                 ms = self._first_ms if index == 0 else float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
-                last = self._time(index, ms, last)
+                last = frame_time(index, ms, self._first_ms, last if index else None, self.info.fps)
                 self._put(Frame(index, last, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
                 frame = self._read_on()
                 if frame is None:

@@ -108,8 +108,8 @@ def test_track_recovers_a_person_who_moved_past_the_crop(engines, pan_zoom_clip)
     """A live view that drops frames: every 12th frame of the pan-and-zoom clip. Where the person has
     left the previous crop, the widened crop finds them in three passes; the whole-frame search (26)
     is left for the first frame and the zoomed-out turn."""
-    from poseapp.io.pan_zoom import pckh_per_frame
     from poseapp.io.video import VideoReader
+    from poseapp.pan_zoom import pckh_per_frame
 
     engine = engines("RT")
     track = make_localiser("track", engine)
@@ -122,7 +122,7 @@ def test_track_recovers_a_person_who_moved_past_the_crop(engines, pan_zoom_clip)
             how.append(pose.extra["localised"])
             if pose.extra["localised"] == "recovered":
                 assert pose.extra["forward_passes"] <= 1 + 1 + track.search.refinements
-    assert how.count("recovered") >= 3 and how.count("searched") <= 2, how
+    assert how.count("recovered") >= 3 and how.count("searched") <= 3, how  # the first frame and the turn
     assert pckh_per_frame(np.array(found), pan_zoom_clip.subset(used)).mean() >= 90
 
 
@@ -206,3 +206,32 @@ def test_person_rules_parse_and_refuse_junk(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["video", "x.mp4", "--out", "o", "--person", "tallest"])
     assert stop.value.code == 2 and "tallest" in capsys.readouterr().err
+
+
+def test_a_lost_person_is_found_again_by_their_look_and_nobody_else_is_taken(engines):
+    """The COCO street picture with several people: a picked person is followed (six frames: their
+    look is learnt from five), painted out (gone from the view: the others look different and are
+    refused), then back: found again at once.
+    The two tallest people of the picture; where someone dressed alike stands near, the tracker
+    can take them (the README says so)."""
+    from tests.inference.test_appearance import coco_people
+
+    rgb, people = coco_people("000000196141.jpg")
+    engine = engines("RT")
+    for k in (0, 1):
+        sure = people[k][people[k][:, 2] > 0, :2]
+        lo, hi = sure.min(0), sure.max(0)
+        margin = 0.15 * (hi - lo)
+        gone = rgb.copy()
+        x0, y0 = np.maximum(lo - margin, 0).astype(int)
+        x1, y1 = (hi + margin).astype(int)
+        gone[y0:y1, x0:x1] = 90
+        track = make_localiser("track", engine)
+        track.pick(*(lo + hi) / 2)
+        poses = [track.locate(engine, frame) for frame in [rgb] * 6 + [gone] * 2 + [rgb] * 2]  # 5 looks to learn
+        centres = [np.median(p.keypoints[:, :2], 0) for p in poses]
+        on_them = [bool(np.all((c >= lo - margin) & (c <= hi + margin))) for c in centres]
+        assert [p.found for p in poses] == [True] * 6 + [False] * 2 + [True] * 2, k
+        assert all(on_them[:6] + on_them[8:]), k
+        assert poses[6].extra["refused"] == "nobody who looks like the person followed"
+        assert poses[8].extra["localised"] == "searched" and poses[8].extra["look"] > 0.8

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from poseapp.io.pan_zoom import pckh_per_frame
 from poseapp.io.video import VideoReader
+from poseapp.pan_zoom import pckh_per_frame
 
 
 def test_clip_frames_and_truth(pan_zoom_clip):

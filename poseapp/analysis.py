@@ -1,0 +1,171 @@
+"""The one analysis path that the live view, ``poseapp video`` and the CLI share.
+
+- ``AnalysisOptions``: every setting that decides a result, recorded in its JSON; the live view
+  (``pipeline.LiveSettings``) and the batch (``batch.VideoOptions``) each add only their own.
+- ``make_engine``: the one place an analysis builds its ``Engine`` from options.
+- ``FrameAnalyser``: one frame in, the person's pose, the joints kept for angles (score at least
+  the threshold), optionally One-Euro smoothed, and the angles; it owns the tracking state.
+- ``result_metadata``: the part of a result's JSON that every result carries (version, source,
+  options, the weights' identity of every model used, range of motion).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from poseapp import __version__
+from poseapp.angles import ANGLE_NAMES, angles_from_xy
+from poseapp.errors import PoseappError
+from poseapp.io.records import SCHEMA_VERSION
+from poseapp.io.video import Frame
+from poseapp.pose import Pose
+from poseapp.smoothing import METHODS, OneEuro
+from poseapp.weights.download import Progress
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """What decides an analysis's result, live or from a file."""
+
+    model: str = "RT"
+    device: str = "auto"
+    backend: str = "auto"
+    roi: str = "track"
+    flip: bool = False  # test-time augmentation, as the quality presets set it
+    scales: tuple[float, ...] = (1.0,)
+    smooth: str = "none"
+    threshold: float = 0.3  # joints scoring under it are missing for smoothing and angles
+    min_cutoff_hz: float = 1.0  # One-Euro
+    beta: float = 0.05  # One-Euro
+    threads: int | None = None
+    person: str = "auto"  # auto | largest | centre | X,Y (a point of the first frame: that person is followed)
+
+    def engine_key(self) -> tuple:
+        """What the engine depends on: a change of it means a new engine."""
+        return self.model.upper(), self.device, self.backend, self.flip, self.scales, self.threads
+
+    def check(self) -> None:
+        """PoseappError for a setting that cannot work (an unknown model, mode, method or person rule)."""
+        from poseapp.inference.roi import MODES, parse_person
+        from poseapp.weights.store import resolve
+
+        resolve(self.model)
+        if self.roi not in MODES:
+            raise PoseappError(f"unknown --roi {self.roi!r}; choose from {', '.join(MODES)}")
+        if self.smooth not in METHODS:
+            raise PoseappError(f"unknown --smooth {self.smooth!r}; choose from {', '.join(METHODS)}")
+        try:
+            parse_person(self.person)
+        except ValueError as exc:
+            raise PoseappError(f"--person: {exc}") from exc
+
+
+def make_engine(options: AnalysisOptions, progress: Progress | None = None, spin: bool = True):
+    """The ``Engine`` for ``options`` (slow the first time: may download, convert or export weights).
+
+    spin: ONNX Runtime's busy-waiting between calls; off where other threads share the CPU (live).
+    """
+    from poseapp.inference.engine import Engine
+
+    return Engine(options.model, device=options.device, backend=options.backend, flip=options.flip,
+                  scales=options.scales, threads=options.threads, spin=spin, progress=progress)
+
+
+@dataclass
+class FrameResult:
+    frame: Frame
+    pose: Pose
+    xy: np.ndarray  # (16, 2) the joints kept for angles, NaN where missing (not found, or under the threshold)
+    smoothed: np.ndarray | None  # (16, 2) One-Euro smoothed, NaN where missing; None without smoothing
+    angles: dict[str, float]
+    model: str
+    device: str
+
+
+class FrameAnalyser:
+    """One frame in, pose + smoothing + angles out; owns the engine and the tracking state.
+
+    ``smooth='oneeuro'`` filters each frame as it comes (live); other methods need the whole
+    recording and are left to ``smoothing.smooth_trajectory`` (the batch).
+    """
+
+    def __init__(self, options: AnalysisOptions,
+                 engine_factory: Callable[[AnalysisOptions, Progress | None], object] | None = None) -> None:
+        self.factory = engine_factory or (lambda o, p: make_engine(o, p))
+        self.options = options
+        self.engine = None
+        self.localiser = None
+        self.euro = OneEuro(options.min_cutoff_hz, options.beta)
+
+    def configure(self, options: AnalysisOptions) -> bool:
+        """Apply new options; returns True when the engine must be (re)loaded, done by ``load``."""
+        reload = self.engine is None or options.engine_key() != self.options.engine_key()
+        roi_changed = options.roi != self.options.roi
+        self.options = options
+        self.euro = OneEuro(options.min_cutoff_hz, options.beta)
+        if roi_changed and self.engine is not None:
+            self._new_localiser()
+        return reload
+
+    def load(self, progress: Progress | None = None) -> None:
+        """Build the engine for the current options."""
+        self.engine = self.factory(self.options, progress)
+        self._new_localiser()
+
+    def use(self, engine) -> None:
+        """Analyse with an engine made elsewhere (a batch worker's, shared between its videos)."""
+        self.engine = engine
+        self._new_localiser()
+
+    def _new_localiser(self) -> None:
+        from poseapp.inference.roi import make_localiser
+
+        self.localiser = make_localiser(self.options.roi, self.engine)
+
+    def follow(self, person) -> None:
+        """Whom to follow (``roi.choose_person``): a rule, or a point whose person is followed."""
+        from poseapp.inference.roi import choose_person
+
+        if self.localiser is not None:
+            choose_person(self.localiser, person)
+        self.euro.reset()
+
+    def pick(self, x: float, y: float) -> None:
+        """Follow the person at or nearest frame pixel (x, y) from the next frame on (a click)."""
+        self.follow((x, y))
+
+    def reset(self) -> None:
+        """Forget the tracked person and the filter state (a seek, a new source)."""
+        if self.localiser is not None and hasattr(self.localiser, "reset"):
+            self.localiser.reset()
+        self.euro.reset()
+
+    def analyse(self, frame: Frame) -> FrameResult:
+        if self.engine is None:
+            self.load()
+        pose = self.localiser.locate(self.engine, frame.rgb)
+        pose.time_s = frame.time_s
+        kp = pose.keypoints.astype(np.float64)
+        xy = np.where((kp[:, 2:3] >= self.options.threshold) & pose.found, kp[:, :2], np.nan)
+        smoothed = self.euro(frame.time_s, xy) if self.options.smooth == "oneeuro" else None
+        angles = angles_from_xy(xy if smoothed is None else smoothed)
+        return FrameResult(frame, pose, xy, smoothed, {k: float(v) for k, v in angles.items()},
+                           self.engine.model, self.engine.backend.device)
+
+
+def result_metadata(source: dict, options: AnalysisOptions, models: list[str], frames: int, rom: dict) -> dict:
+    """The keys every result JSON carries, live recording or analysed file."""
+    from poseapp.weights.store import weights_identity
+
+    return {
+        "poseapp": __version__, "csv_schema": SCHEMA_VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": source, "frames": frames, "models": sorted(models),
+        "weights": {m: weights_identity(m) for m in sorted(models)},
+        "options": dataclasses.asdict(options), "angles": list(ANGLE_NAMES), "range_of_motion": rom,
+    }
