@@ -1,0 +1,74 @@
+"""One analysis path: the live view and the batch give the same poses, options and metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from poseapp.analysis import AnalysisOptions, FrameAnalyser, result_metadata
+from poseapp.io.video import VideoReader, frame_time
+from tests.conftest import SHARED
+
+DEMO = SHARED / "data" / "mmpose-samples" / "demo.mp4"  # five frames of a street, several people
+
+
+def test_batch_and_live_analyser_give_the_same_poses_on_a_shared_clip(tmp_path):
+    """``poseapp video``'s raw joints are the frame analyser's, frame by frame (the live view's path)."""
+    from poseapp.batch import VideoOptions, analyse_video
+    from poseapp.io.records import read_records
+    from poseapp.joints import JOINTS
+    from poseapp.pipeline import LiveAnalyser, LiveSettings
+
+    options = VideoOptions(model="RT", threads=2)
+    result = analyse_video(DEMO, tmp_path, options)
+    assert result.status == "done" and result.frames == 5
+    rec = read_records(tmp_path / "demo.csv")
+    batch_xy = np.stack([np.stack([rec.column(f"{j}_x"), rec.column(f"{j}_y")], 1) for j in JOINTS], 1)
+    live = LiveAnalyser(LiveSettings(model="RT", threads=2, smooth="none"))
+    poses = [live.analyse(frame) for frame in VideoReader(DEMO)]
+    assert [r.pose.found for r in poses] == list(rec.column("found") == 1)
+    live_xy = np.array([r.pose.keypoints[:, :2] for r in poses])
+    assert np.allclose(batch_xy, live_xy, atol=0.01)  # the CSV rounds to two decimals
+    for name in ("left_knee_flexion", "right_elbow_flexion"):
+        assert np.allclose(rec.column(name), [r.angles[name] for r in poses], atol=0.01, equal_nan=True)
+
+
+def test_live_and_batch_options_share_one_record():
+    from poseapp.batch import VideoOptions
+    from poseapp.pipeline import LiveSettings
+
+    shared = {f.name for f in dataclasses.fields(AnalysisOptions)}
+    assert shared <= {f.name for f in dataclasses.fields(VideoOptions)}
+    assert shared <= {f.name for f in dataclasses.fields(LiveSettings)}
+    own = {f.name for f in dataclasses.fields(VideoOptions)} - shared
+    assert own == {"max_gap", "cutoff_hz", "annotate", "batch_size", "overwrite"}
+    assert LiveSettings().smooth == "oneeuro" and VideoOptions().smooth == "none"
+    assert LiveSettings(model="II").engine_key() == VideoOptions(model="ii").engine_key()
+
+
+def test_every_result_json_carries_the_weights_identity_of_each_model():
+    meta = result_metadata({"path": "x.mp4"}, AnalysisOptions(model="RT"), ["RT"], 3, {})
+    assert meta["weights"]["RT"]["git_blob"] and meta["models"] == ["RT"] and meta["options"]["model"] == "RT"
+    assert json.loads(json.dumps(meta))["frames"] == 3
+
+
+def test_one_frame_time_rule():
+    assert frame_time(0, 40.0, 40.0, None, 25.0) == 0.0
+    assert frame_time(3, 160.0, 40.0, 0.08, 25.0) == pytest.approx(0.12)  # the container's time
+    assert frame_time(3, 60.0, 40.0, 0.08, 25.0) == pytest.approx(0.12)  # backward: the nominal rate on
+    assert frame_time(3, -1.0, 40.0, 0.08, 25.0) == pytest.approx(0.12)  # none given: the same
+    assert frame_time(50, -1.0, 40.0, None, 25.0) == 2.0  # after a seek: index / fps
+
+
+def test_frame_analyser_follows_a_point_and_resets():
+    from poseapp.inference.roi import Track
+
+    analyser = FrameAnalyser(AnalysisOptions(model="RT", threads=2))
+    analyser.load()
+    analyser.pick(100.0, 200.0)
+    assert isinstance(analyser.localiser, Track) and analyser.localiser.point == (100.0, 200.0)
+    analyser.reset()
+    assert analyser.localiser.previous is None
