@@ -32,13 +32,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from real_footage import LIMBS, SAMPLES, Case, _coco_people, build
+from real_footage import LIMBS, SAMPLES, Case, _coco_people, build, runs
 
 from poseapp.inference.engine import Engine
 from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.video import VideoReader, VideoWriter
-from poseapp.presets import PRESETS, Preset
+from poseapp.presets import PRESETS
 
 SIZE = (640, 360)
 FRAMES = 48
@@ -208,13 +208,9 @@ def main() -> int:
     p.add_argument("--json")
     args = p.parse_args()
     clips = build_clips(args.wide, args.crowd, args.seed)
-    runs = ([(q, PRESETS[q]) for q in args.quality] if args.quality
-            else [(m, Preset(m, False, (1.0,))) for m in args.models])
     rows = []
-    for label, preset in runs:
-        engine = Engine(preset.model, device="cpu", threads=args.threads, flip=preset.flip, scales=preset.scales)
-        rows.append({"run": label, "model": preset.model, "flip": preset.flip, "scales": list(preset.scales),
-                     **evaluate(engine, clips)})
+    for run, engine in runs(args.models, args.quality, args.threads):
+        rows.append({**run, **evaluate(engine, clips)})
         print(json.dumps({k: v for k, v in rows[-1].items() if k != "clips"}), file=sys.stderr)
     report = {"date": date.today().isoformat(), "clips": len(clips), "frames": FRAMES, "size": list(SIZE),
               "seed": args.seed, "machine": platform.machine(), "results": rows}

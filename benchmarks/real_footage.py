@@ -21,6 +21,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -189,6 +190,15 @@ def nobody_pictures() -> list[np.ndarray]:
     return [ski[:, :270], truck[:, :900]]
 
 
+def runs(models: list[str], quality: list[str] | None, threads: int | None) -> Iterator[tuple[dict, Engine]]:
+    """The runs asked for, each described and with its CPU engine: the ``quality`` presets, or
+    else the ``models`` without flip or scales."""
+    chosen = [(q, PRESETS[q]) for q in quality] if quality else [(m, Preset(m, False, (1.0,))) for m in models]
+    for label, preset in chosen:
+        engine = Engine(preset.model, device="cpu", threads=threads, flip=preset.flip, scales=preset.scales)
+        yield {"run": label, "model": preset.model, "flip": preset.flip, "scales": list(preset.scales)}, engine
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=["RT", "II"])
@@ -201,12 +211,8 @@ def main() -> int:
     args = p.parse_args()
     cases = build(args.count, args.seed)
     rows = []
-    runs = ([(q, PRESETS[q]) for q in args.quality] if args.quality
-            else [(m, Preset(m, False, (1.0,))) for m in args.models])
-    for label, preset in runs:
-        engine = Engine(preset.model, device="cpu", threads=args.threads, flip=preset.flip, scales=preset.scales)
-        rows.append({"run": label, "model": preset.model, "flip": preset.flip, "scales": list(preset.scales),
-                     "roi": args.roi, **evaluate(engine, args.roi, cases)})
+    for run, engine in runs(args.models, args.quality, args.threads):
+        rows.append({**run, "roi": args.roi, **evaluate(engine, args.roi, cases)})
         print(json.dumps({k: v for k, v in rows[-1].items() if k not in ("cases", "nobody_pictures")}),
               file=sys.stderr)
     report = {"date": date.today().isoformat(), "cases": len(cases), "people": len(shared_people()),
