@@ -1,12 +1,19 @@
 """Joint angles in degrees from the 16 joints: every angle defined once, in ``ANGLES``.
 
-All angles are measured in the image plane (2-D), unsigned, 0-180 degrees. Three kinds:
+All angles are measured in the image plane (2-D). Four kinds:
 
-- ``flexion``: three joints a-b-c; 180 minus the angle at b, so 0 at full extension.
-- ``between``: the angle between segment 1 (from its first joint to its second) and segment 2.
-- ``from_vertical``: the angle between a segment and the image's upward direction.
+- ``flexion``: three joints a-b-c; 180 minus the angle at b, so 0 at full extension (0-180).
+- ``between``: the angle between segment 1 (from its first joint to its second) and segment 2 (0-180).
+- ``from_vertical``: the angle between a segment and the image's upward direction (0-180).
+- ``segment``: a segment's signed angle from the vertical: 0 along it (the trunk pointing up, a
+  limb hanging down), positive when the segment's far end lies toward the image's right,
+  negative toward its left. With a calibration the vertical is the floor's normal, not the
+  image's (``floor_deg``). A segment pointing against its zero direction is at the seam, +-180:
+  ``continuous`` unwraps a series across it so that it never jumps by 360. The gait analysis turns
+  these into "forward is positive" from the walking direction.
 
-A joint scoring under the threshold, or a segment of zero length, gives NaN, never an exception.
+The first three kinds are continuous by construction (no seam). A joint scoring under the
+threshold, or a segment of zero length, gives NaN, never an exception.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ from poseapp.joints import INDEX
 @dataclass(frozen=True)
 class Angle:
     name: str
-    kind: str  # 'flexion' | 'between' | 'from_vertical'
-    joints: tuple[str, ...]  # flexion: a, b, c; between: s1 from, s1 to, s2 from, s2 to; from_vertical: from, to
+    kind: str  # 'flexion' | 'between' | 'from_vertical' | 'segment'
+    joints: tuple[str, ...]  # flexion: a, b, c; between: s1 from, s1 to, s2 from, s2 to; otherwise: from, to
     convention: str
 
     @property
@@ -54,8 +61,19 @@ ANGLES: tuple[Angle, ...] = (
           "pelvis to thorax against the image's vertical: 0 upright, 90 lying"),
     Angle("neck_flexion", "between", ("pelvis", "thorax", "upper_neck", "head_top"),
           "trunk (pelvis to thorax) to head (upper neck to head top): 0 in line with the trunk"),
+    Angle("trunk_segment", "segment", ("pelvis", "thorax"),
+          "pelvis to thorax from the vertical: 0 upright, positive leaning toward the image's right"),
+    *(Angle(f"{side}_{name}_segment", "segment", (f"{side}_{a}", f"{side}_{b}"),
+            f"{a.replace('_', ' ')} to {b.replace('_', ' ')} from the downward vertical: 0 hanging straight "
+            "down, positive with its far end toward the image's right")
+      for side in ("left", "right")
+      for name, a, b in (("thigh", "hip", "knee"), ("shank", "knee", "ankle"), ("upper_arm", "shoulder", "elbow"),
+                         ("forearm", "elbow", "wrist"))),
 )
 ANGLE_NAMES: tuple[str, ...] = tuple(a.name for a in ANGLES)
+#: The joint angles (charts, normal ranges) and the segment angles (signed, with a seam).
+JOINT_ANGLE_NAMES: tuple[str, ...] = tuple(a.name for a in ANGLES if a.kind != "segment")
+SEGMENT_NAMES: tuple[str, ...] = tuple(a.name for a in ANGLES if a.kind == "segment")
 BY_NAME: dict[str, Angle] = {a.name: a for a in ANGLES}
 
 #: Typical active range of motion in degrees (American Academy of Orthopaedic Surgeons' normal
@@ -80,14 +98,26 @@ def _between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def compute_angles(keypoints: np.ndarray, threshold: float = 0.0,
-                   names: tuple[str, ...] = ANGLE_NAMES) -> dict[str, np.ndarray]:
+                   names: tuple[str, ...] = ANGLE_NAMES, floor_deg: float = 0.0) -> dict[str, np.ndarray]:
     """Angles for (..., 16, 3) keypoints (x, y, score); one array of shape (...) per angle name."""
     kp = np.asarray(keypoints, dtype=np.float64)
-    return angles_from_xy(np.where(kp[..., 2:3] >= threshold, kp[..., :2], np.nan), names)
+    return angles_from_xy(np.where(kp[..., 2:3] >= threshold, kp[..., :2], np.nan), names, floor_deg)
 
 
-def angles_from_xy(xy: np.ndarray, names: tuple[str, ...] = ANGLE_NAMES) -> dict[str, np.ndarray]:
-    """Angles for (..., 16, 2) coordinates where NaN marks a missing joint (smoothed tracks, say)."""
+def _segment(d: np.ndarray, up: bool, floor_deg: float) -> np.ndarray:
+    """Signed degrees of image vectors (..., 2) from the vertical (up or down), toward +x positive,
+    in [-180, 180); ``floor_deg`` is the floor's tilt (counter-clockwise as seen) that the vertical
+    follows."""
+    x, y_up = d[..., 0], -d[..., 1]
+    # a floor turned counter-clockwise turns the downward vertical toward +x and the upward one away
+    tilt = floor_deg if up else -floor_deg
+    return (np.degrees(np.arctan2(x, y_up if up else -y_up)) + tilt + 180.0) % 360.0 - 180.0
+
+
+def angles_from_xy(xy: np.ndarray, names: tuple[str, ...] = ANGLE_NAMES, floor_deg: float = 0.0
+                   ) -> dict[str, np.ndarray]:
+    """Angles for (..., 16, 2) coordinates where NaN marks a missing joint (smoothed tracks, say);
+    segment angles are measured from the floor's normal when ``floor_deg`` gives the floor's tilt."""
     xy = np.asarray(xy, dtype=np.float64)
     out = {}
     for angle in ANGLES:
@@ -98,21 +128,60 @@ def angles_from_xy(xy: np.ndarray, names: tuple[str, ...] = ANGLE_NAMES) -> dict
             value = 180.0 - _between(p[0] - p[1], p[2] - p[1])
         elif angle.kind == "between":
             value = _between(p[1] - p[0], p[3] - p[2])
+        elif angle.kind == "segment":
+            value = _segment(p[1] - p[0], angle.name == "trunk_segment", floor_deg)
         else:
             value = _between(p[1] - p[0], np.broadcast_to(_UP, p[0].shape))
         out[angle.name] = value
     return out
 
 
-def range_of_motion(angles: dict[str, np.ndarray]) -> dict[str, dict[str, float | int | None]]:
-    """Min, max, mean and range in degrees, and the frames with a value, per angle (None: never seen)."""
+def continue_from(last: float, value: float) -> float:
+    """``value`` moved by whole turns to lie within 180 degrees of ``last`` (a segment angle that
+    crossed its seam); unchanged when either is missing."""
+    if not (np.isfinite(last) and np.isfinite(value)):
+        return value
+    return value + 360.0 * round((last - value) / 360.0)
+
+
+def continuous(values: np.ndarray) -> np.ndarray:
+    """A segment angle's series (T,) without jumps of 360 at its seam: each value within 180 degrees
+    of the last one seen before it (missing values are skipped, not filled)."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    last = np.nan
+    for i, v in enumerate(out):
+        if np.isfinite(v):
+            out[i] = last = continue_from(last, v)
+    return out
+
+
+def angular_velocity(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Degrees per second (T,) by central differences over consecutive values; NaN next to a gap."""
+    v, t = np.asarray(values, dtype=np.float64), np.asarray(times, dtype=np.float64)
+    out = np.full(len(v), np.nan)
+    if len(v) < 2:
+        return out
+    step = np.diff(v) / np.where(np.diff(t) > 0, np.diff(t), np.nan)  # NaN across a missing value
+    both = np.vstack([np.r_[np.nan, step], np.r_[step, np.nan]])
+    have = np.isfinite(both)
+    out[have.any(0)] = np.nansum(np.where(have, both, 0), 0)[have.any(0)] / have.sum(0)[have.any(0)]
+    return out
+
+
+def range_of_motion(angles: dict[str, np.ndarray], times: np.ndarray | None = None
+                    ) -> dict[str, dict[str, float | int | None]]:
+    """Min, max, mean and range in degrees, and the frames with a value, per angle (None: never seen);
+    with ``times`` also the peak angular speed in degrees per second."""
     out: dict[str, dict[str, float | int | None]] = {}
     for name, values in angles.items():
         v = values[np.isfinite(values)]
         if not len(v):
             out[name] = {"min": None, "max": None, "mean": None, "range": None, "frames": 0}
-            continue
-        lo, hi = float(v.min()), float(v.max())
-        out[name] = {"min": round(lo, 2), "max": round(hi, 2), "mean": round(float(v.mean()), 2),
-                     "range": round(hi - lo, 2), "frames": int(len(v))}
+        else:
+            lo, hi = float(v.min()), float(v.max())
+            out[name] = {"min": round(lo, 2), "max": round(hi, 2), "mean": round(float(v.mean()), 2),
+                         "range": round(hi - lo, 2), "frames": int(len(v))}
+        if times is not None:
+            speed = np.abs(angular_velocity(values, times))
+            out[name]["peak_speed_deg_s"] = round(float(np.nanmax(speed)), 1) if np.isfinite(speed).any() else None
     return out

@@ -1,10 +1,11 @@
 """Recorded video to numbers: one function per video (``analyse_video``) and the batch around it.
 
 Per video it writes ``<name>.csv`` (schema in ``poseapp.io.records``), ``<name>_angles.png``,
-optionally ``<name>_pose.mp4``, and last ``<name>.json`` (metadata and range of motion), whose
-presence marks the video done. ``<name>`` is the file's stem, or its path relative to the inputs'
-common folder when two inputs share a stem (``subjA/clip``, ``subjB/clip``), so no result is
-lost. Every file goes to a hidden partial name first and is renamed when
+optionally ``<name>_pose.mp4``, with ``gait`` ``<name>_gait.json`` and ``<name>_gait.png``
+(``poseapp.gait``), and last ``<name>.json`` (metadata, calibration, range of motion, the gait's
+headline figures), whose presence marks the video done. ``<name>`` is the file's stem, or its
+path relative to the inputs' common folder when two inputs share a stem (``subjA/clip``,
+``subjB/clip``), so no result is lost. Every file goes to a hidden partial name first and is renamed when
 complete; a failure or Ctrl-C removes the partial files. ``run_batch`` runs videos one after
 another, in N local processes (``workers``), or on a Ray cluster (``executor='ray'``), always
 through ``analyse_video``; one bad file never stops the rest. A run holds its output folder's
@@ -25,12 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.analysis import AnalysisOptions, FrameAnalyser, make_engine, result_metadata
-from poseapp.angles import angles_from_xy, compute_angles, range_of_motion
+from poseapp.angles import JOINT_ANGLE_NAMES, SEGMENT_NAMES, angles_from_xy, continuous, range_of_motion
+from poseapp.calibration import Calibration, calibrate, floor_angle
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.folder_lock import folder_lock
-from poseapp.io.records import RecordWriter, spreadsheet_safe
+from poseapp.io.records import spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
+from poseapp.outputs import DEFAULT_FORMATS, FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.smoothing import mask_low_scores, smooth_trajectory
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
@@ -46,11 +49,32 @@ class VideoOptions(AnalysisOptions):
     annotate: bool = False
     batch_size: int = 1  # frames per forward pass with roi 'full' (tracking needs the previous frame)
     overwrite: bool = False
+    start_s: float = 0.0  # analyse only the frames from this time on (the walk in a longer clip)
+    end_s: float | None = None  # ... and up to this time
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # result files (``poseapp.outputs``); CSV and JSON always
+    gait: bool = False  # gait events and parameters after the pose pass (``poseapp.gait``)
+    height_m: float | None = None  # calibration to metres: one of these three (``poseapp.calibration``)
+    scale_line: str | None = None
+    calibration: str | None = None
 
     def check(self) -> None:
+        from poseapp import calibration
+
         super().check()
         if self.batch_size < 1:
             raise PoseappError("--batch-size must be at least 1")
+        if sum(x is not None for x in (self.height_m, self.scale_line, self.calibration)) > 1:
+            raise PoseappError("give one of --height, --scale-line and --calibration")
+        parse_formats(self.formats)
+        if self.start_s < 0 or (self.end_s is not None and self.end_s <= self.start_s):
+            raise PoseappError(f"--start {self.start_s:g} and --end {self.end_s:g} must satisfy 0 <= start < end"
+                               if self.end_s is not None else f"--start {self.start_s:g} must be 0 or more")
+        if self.height_m is not None:
+            calibration.check_height(self.height_m)
+        if self.scale_line is not None:
+            calibration.parse_scale_line(self.scale_line)
+        if self.calibration is not None:
+            calibration.load(self.calibration)
 
 
 @dataclass
@@ -75,8 +99,9 @@ Progress = Callable[[str, int, int, float], None]  # name, frames done, frames d
 
 def output_paths(name: str, out_dir: Path) -> dict[str, Path]:
     """A video's result files for its output ``name`` (see ``output_names``)."""
-    return {"csv": out_dir / f"{name}.csv", "png": out_dir / f"{name}_angles.png",
-            "video": out_dir / f"{name}_pose.mp4", "json": out_dir / f"{name}.json"}
+    paths = {kind: out_dir / f"{name}{cls.suffix}" for kind, cls in FORMATS.items()}
+    return paths | {"png": out_dir / f"{name}_angles.png", "video": out_dir / f"{name}_pose.mp4",
+                    "gait": out_dir / f"{name}_gait.json", "gait_png": out_dir / f"{name}_gait.png"}
 
 
 def output_names(sources: list[Path]) -> dict[Path, str]:
@@ -125,9 +150,15 @@ def engine_for(options: VideoOptions):
     return _ENGINE_CACHE[key]
 
 
-def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
+def _batches(reader: VideoReader, size: int, start_s: float = 0.0, end_s: float | None = None
+             ) -> Iterator[list[Frame]]:
+    """The frames from ``start_s`` to ``end_s`` (seconds) in chunks of ``size``."""
     chunk: list[Frame] = []
     for frame in reader:
+        if frame.time_s < start_s:
+            continue
+        if end_s is not None and frame.time_s > end_s:
+            break
         chunk.append(frame)
         if len(chunk) == size:
             yield chunk
@@ -136,15 +167,38 @@ def _batches(reader: VideoReader, size: int) -> Iterator[list[Frame]]:
         yield chunk
 
 
-def smoothed_and_angles(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions,
-                        report: dict | None = None) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-    """(T, 16, 2) smoothed coordinates (None without smoothing) and the angles the CSV records;
-    ``report`` receives what the smoothing did (see ``smooth_trajectory``)."""
+def smoothed(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions,
+             report: dict | None = None) -> np.ndarray | None:
+    """(T, 16, 2) smoothed coordinates (None without smoothing); ``report`` receives what the
+    smoothing did (see ``smooth_trajectory``)."""
     if options.smooth == "none":
-        return None, compute_angles(keypoints, options.threshold)
-    xy = smooth_trajectory(mask_low_scores(keypoints, options.threshold), times, options.smooth,
-                           options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta, report)
-    return xy, angles_from_xy(xy)
+        return None
+    return smooth_trajectory(mask_low_scores(keypoints, options.threshold), times, options.smooth,
+                             options.max_gap, options.cutoff_hz, options.min_cutoff_hz, options.beta, report)
+
+
+def _measures(keypoints: np.ndarray, smooth_xy: np.ndarray | None, times: np.ndarray, options: VideoOptions,
+              warnings: list[str]) -> tuple[Calibration | None, dict | None]:
+    """The calibration and the gait analysis a video asked for; what fails becomes a warning (the
+    pose results stay)."""
+    from poseapp.gait import analyse_gait, masked
+
+    if not (options.gait or options.height_m or options.scale_line or options.calibration):
+        return None, None
+    raw = masked(keypoints, options.threshold)
+    xy = smooth_xy if smooth_xy is not None else smooth_trajectory(raw, times, "butterworth", options.max_gap)
+    cal = gait = None
+    try:
+        cal = calibrate(xy, times, options.height_m, options.scale_line, options.calibration)
+    except PoseappError as exc:
+        warnings.append(f"no metres: {exc}")
+    if options.gait:
+        try:
+            gait = analyse_gait(raw, times, cal, None if cal else floor_angle(xy, times))
+        except PoseappError as exc:
+            warnings.append(f"gait: {exc}")
+            gait = {"error": str(exc)}
+    return cal, gait
 
 
 def smoothing_warning(report: dict) -> str | None:
@@ -177,7 +231,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         return VideoResult(str(source), "failed", str(exc), name=name)
     info = reader.info
     writer: VideoWriter | None = None
-    times, keypoints, found, passes, tracked = [], [], [], 0, 0
+    indices, times, keypoints, found, passes, tracked = [], [], [], [], 0, 0
     start = time.perf_counter()
     try:
         person = parse_person(options.person)
@@ -187,12 +241,13 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         if options.annotate:
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
         batch = options.batch_size if options.roi == "full" else 1
-        for frames in _batches(reader, batch):
+        for frames in _batches(reader, batch, options.start_s, options.end_s):
             if batch > 1:
                 poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
             else:
                 poses = [analyser.analyse(frames[0]).pose]
             for frame, pose in zip(frames, poses):
+                indices.append(frame.index)
                 times.append(frame.time_s)
                 keypoints.append(pose.keypoints)
                 found.append(pose.found)
@@ -202,6 +257,10 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                     writer.write(draw_pose(frame.rgb, pose, options.threshold, legend=True))
             if progress is not None:
                 progress(source.name, len(times), info.declared_frames, len(times) / (time.perf_counter() - start))
+        if not times:
+            raise PoseappError(f"no frames between --start {options.start_s:g} s and the end of the clip"
+                               if options.end_s is None else
+                               f"no frames between --start {options.start_s:g} s and --end {options.end_s:g} s")
         warnings = []
         if reader.lost:
             warnings.append(f"{reader.lost} damaged frames could not be decoded and were skipped "
@@ -214,26 +273,47 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         kp[~np.array(found)] = np.nan
         t = np.array(times)
         smoothing: dict = {}
-        smoothed, angles = smoothed_and_angles(kp, t, options, smoothing)
+        smooth_xy = smoothed(kp, t, options, smoothing)
         warnings += [w for w in [smoothing_warning(smoothing)] if w]
-        with RecordWriter(paths["csv"], smoothed is not None) as rows:
+        cal, gait = _measures(kp, smooth_xy, t, options, warnings)
+        xy = smooth_xy if smooth_xy is not None else mask_low_scores(kp, options.threshold)
+        angles = angles_from_xy(xy, floor_deg=cal.floor_deg if cal else 0.0)
+        angles.update({k: continuous(v) for k, v in angles.items() if k in SEGMENT_NAMES})
+        metres = cal.to_metres(xy) if cal is not None else None
+        fps = info.fps or ((len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 30.0)
+        outs = OutputSet(out_dir, Session(name, fps, smooth_xy is not None, metres is not None),
+                         parse_formats(options.formats, DEFAULT_FORMATS))
+        try:
             for i in range(len(t)):
-                rows.write(i, float(t[i]), found[i], keypoints[i],
-                           None if smoothed is None else smoothed[i], {k: float(v[i]) for k, v in angles.items()})
-        from poseapp.io.images import write_image
-        from poseapp.plot import angle_chart
+                outs.write(Row(indices[i], float(t[i]), found[i], keypoints[i],
+                               None if smooth_xy is None else smooth_xy[i], None if metres is None else metres[i],
+                               {k: float(v[i]) for k, v in angles.items()}))
+            from poseapp.io.images import write_image
+            from poseapp.plot import angle_chart, cycle_chart
 
-        write_image(paths["png"], angle_chart(t, angles))
-        if writer is not None:
-            writer.commit()
-            writer = None
-        rom = range_of_motion(angles)
-        outputs = [paths[k].name for k in ("csv", "png", "video", "json") if k != "video" or options.annotate]
-        meta = _metadata(source, info, engine, options, len(t), elapsed, passes, tracked, sum(found), rom, outputs)
-        meta["smoothing"] = smoothing
-        meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
-        meta["warnings"] = warnings
-        write_json(paths["json"], meta)
+            write_image(paths["png"], angle_chart(t, {k: angles[k] for k in JOINT_ANGLE_NAMES}))
+            if writer is not None:
+                writer.commit()
+                writer = None
+            written = [p.name for p in outs.paths if p.suffix != ".json"] + [paths["png"].name]
+            written += [paths["video"].name] if options.annotate else []
+            if gait is not None and "error" not in gait:
+                write_json(paths["gait"], {**gait, "source": str(source.resolve())})
+                write_image(paths["gait_png"], cycle_chart(gait["cycles"]))
+                written += [paths["gait"].name, paths["gait_png"].name]
+            rom = range_of_motion(angles, t)
+            outputs = written + [paths["json"].name]
+            meta = _metadata(source, info, engine, options, len(t), elapsed, passes, tracked, sum(found), rom,
+                             outputs)
+            meta["calibration"] = cal.to_json() if cal is not None else None
+            meta["gait"] = _gait_summary(gait)
+            meta["smoothing"] = smoothing
+            meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
+            meta["warnings"] = warnings
+            outs.finish(meta, gait.get("events") if gait else None)
+        except BaseException:
+            outs.discard()
+            raise
         return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom, name, warnings)
     except PoseappError as exc:
         _remove_outputs(paths)
@@ -252,13 +332,23 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         reader.close()
 
 
+def _gait_summary(gait: dict | None) -> dict | None:
+    """The headline gait figures for the result JSON (the whole analysis is in ``<name>_gait.json``)."""
+    if gait is None or "error" in gait:
+        return gait
+    keys = ("cadence_steps_per_min", "speed_m_per_s", "unit", "step_time_s", "stride_time_s", "stance_pct",
+            "double_support_pct", "symmetry_index_pct", f"step_length_{gait['unit']}",
+            f"stride_length_{gait['unit']}")
+    return {k: gait[k] for k in keys if k in gait} | {"events": len(gait["events"]), "steps": len(gait["steps"])}
+
+
 def _remove_outputs(paths: dict[str, Path]) -> None:
     """A video that did not complete leaves none of its files, partial or finished in this run."""
     try:
         for p in paths.values():
             partial_path(p).unlink(missing_ok=True)
         if not paths["json"].exists():  # results of an earlier complete run stay
-            for key in ("csv", "png", "video"):
+            for key in paths.keys() - {"json"}:
                 paths[key].unlink(missing_ok=True)
     except OSError:  # a folder that became unwritable: nothing more can be done there
         pass

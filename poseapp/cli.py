@@ -24,6 +24,7 @@ from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
 from poseapp.model.variants import VARIANTS
+from poseapp.outputs import FORMATS
 from poseapp.presets import PRESETS, resolve_quality
 from poseapp.smoothing import METHODS
 
@@ -209,7 +210,9 @@ def cmd_video(args: argparse.Namespace) -> int:
                            flip=args.flip, scales=tuple(args.scales), smooth=args.smooth, threshold=args.threshold,
                            max_gap=args.max_gap,
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
-                           threads=args.threads, overwrite=args.overwrite, person=args.person)
+                           threads=args.threads, overwrite=args.overwrite, person=args.person, gait=args.gait,
+                           start_s=args.start, end_s=args.end, formats=tuple(args.formats.split(",")),
+                           height_m=args.height, scale_line=args.scale_line, calibration=args.calibration)
     bar = _VideoProgress(len(sources))
     results = run_batch(sources, Path(args.out), options, args.workers, args.executor,
                         progress=bar.frame if args.workers <= 1 and args.executor == "local" else None,
@@ -221,6 +224,47 @@ def cmd_video(args: argparse.Namespace) -> int:
         if r.status == "failed":
             print(f"  failed: {r.source}: {r.reason}", file=sys.stderr)
     return EXIT_BAD_INPUT if counts["failed"] else 0
+
+
+def cmd_gait(args: argparse.Namespace) -> int:
+    from poseapp.gait import gait_of_recording, summary_lines
+
+    result, cal = gait_of_recording(args.csv, args.height, args.scale_line, args.calibration)
+    if args.save_calibration and cal is not None:
+        cal.save(args.save_calibration)
+    if args.out:
+        from poseapp.io.atomic import write_json
+
+        write_json(args.out, result)
+    if args.plot:
+        from poseapp.io.images import write_image
+        from poseapp.plot import cycle_chart
+
+        write_image(args.plot, cycle_chart(result["cycles"]))
+    if args.json:
+        print(dumps(result, indent=2))
+    else:
+        if cal is not None:
+            print(f"calibration: {cal.describe()}")
+        print("\n".join(summary_lines(result)))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from poseapp.outputs.export import export_result
+
+    for path in export_result(args.result, args.formats, args.out):
+        print(path)
+    return 0
+
+
+def calibration_opts(sp: argparse.ArgumentParser) -> None:
+    """The three ways to give metres; at most one is used (``calibration.calibrate``)."""
+    sp.add_argument("--height", type=float, metavar="M",
+                    help="the subject's height in metres (0.5-2.5): scale from the body in straight frames")
+    sp.add_argument("--scale-line", metavar="X1,Y1,X2,Y2,METRES",
+                    help="two image points a known distance apart, in pixels, and that distance in metres")
+    sp.add_argument("--calibration", metavar="FILE", help="a calibration file saved by --save-calibration")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -361,6 +405,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="whom to follow where several people are in view: auto (largest and most central), "
                          "largest, centre, or X,Y: the person at or nearest that pixel of the first frame")
     sp.set_defaults(func=cmd_video)
+
+    sp.add_argument("--start", type=float, default=0.0, metavar="S",
+                    help="analyse from this time in seconds (--person's point is then on that frame)")
+    sp.add_argument("--end", type=float, default=None, metavar="S", help="analyse up to this time in seconds")
+    sp.add_argument("--formats", default="csv,json", metavar="LIST",
+                    help="result files, comma-separated: " + ", ".join(FORMATS) + " (CSV and JSON are always made)")
+    sp.add_argument("--gait", action="store_true",
+                    help="also analyse the gait of a side-view walk (<name>_gait.json and _gait.png)")
+    calibration_opts(sp)
+
+    sp = sub.add_parser("gait", help="gait events and parameters of a side-view walk, from a pose CSV (no model)")
+    sp.add_argument("csv", help="a pose CSV written by poseapp video or the app's recorder")
+    calibration_opts(sp)
+    sp.add_argument("--save-calibration", metavar="FILE", help="write the calibration used, for later runs")
+    sp.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    sp.add_argument("--out", help="write the whole result as JSON here")
+    sp.add_argument("--plot", help="write the gait-cycle chart (knee and hip, mean and SD per side) here as PNG")
+    sp.set_defaults(func=cmd_gait)
+
+    sp = sub.add_parser("export", help="an existing result in other formats (OpenSim, C3D, Excel), no model")
+    sp.add_argument("result", help="a result JSON written by poseapp video or the app's recorder")
+    sp.add_argument("--formats", required=True, metavar="LIST",
+                    help="comma-separated: " + ", ".join(k for k in FORMATS if k not in ("csv", "json")))
+    sp.add_argument("--out", help="folder for the files (default: the result's)")
+    sp.set_defaults(func=cmd_export)
 
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
     sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")

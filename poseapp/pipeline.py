@@ -23,9 +23,8 @@ import numpy as np
 
 from poseapp.analysis import AnalysisOptions, FrameAnalyser, FrameResult, make_engine, result_metadata
 from poseapp.angles import ANGLE_NAMES, range_of_motion
-from poseapp.io.atomic import write_json
-from poseapp.io.records import RecordWriter
 from poseapp.io.video import Frame, VideoWriter
+from poseapp.outputs import DEFAULT_FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.weights.download import Progress
 
 T = TypeVar("T")
@@ -136,8 +135,8 @@ class LiveAnalyser(FrameAnalyser):
 
 
 class LiveRecorder:
-    """Record/Stop: rows go to the shared CSV as they come (flushed every ``flush_every`` rows, a
-    second at 30 fps); Stop renames it into place and writes the JSON beside it.
+    """Record/Stop: rows go to the chosen result files (``poseapp.outputs``; the CSV as they come,
+    flushed every 30 rows, a second at 30 fps); Stop completes them, the JSON last.
 
     Rows carry the source's own frame index and time (``frame``, ``time_s``), so a recording lines
     up with the file it came from; the JSON names the source (path, fps, frames), the weights of
@@ -148,13 +147,17 @@ class LiveRecorder:
     frames. Its size is the first frame's; later frames of another size are scaled to it.
     """
 
-    def __init__(self, path: str | Path, settings: LiveSettings, source: dict, flush_every: int = 30,
-                 video: bool = False, fps: float = 30.0) -> None:
+    def __init__(self, path: str | Path, settings: LiveSettings, source: dict, video: bool = False,
+                 fps: float = 30.0, formats: tuple[str, ...] = DEFAULT_FORMATS) -> None:
         self.path = Path(path)
         self.settings = settings
         self.source = source
         self.angles: dict[str, list[float]] = {name: [] for name in ANGLE_NAMES}
-        self.writer = RecordWriter(self.path, smoothed=settings.smooth != "none", flush_every=flush_every)
+        self.times: list[float] = []
+        self.smoothed = settings.smooth != "none"
+        self.outputs = OutputSet(self.path.parent, Session(self.path.stem, fps, self.smoothed),
+                                 parse_formats(formats, DEFAULT_FORMATS))
+        self.rows = 0
         self.started = datetime.now(timezone.utc)
         self.t0: float | None = None
         self.models: set[str] = set()
@@ -185,22 +188,26 @@ class LiveRecorder:
             self.t0 = result.frame.time_s
         if self.video_path is not None:
             self._write_video(result, result.frame.time_s - self.t0)
-        smoothed = result.smoothed if self.writer.smoothed else None
-        if self.writer.smoothed and smoothed is None:
-            smoothed = np.full((16, 2), np.nan)
-        self.writer.write(result.frame.index, result.frame.time_s, result.pose.found,
-                          result.pose.keypoints, smoothed, result.angles)
+        self.outputs.write(Row(result.frame.index, result.frame.time_s, result.pose.found, result.pose.keypoints,
+                               result.smoothed if self.smoothed else None, None, result.angles))
+        self.rows += 1
+        self.times.append(result.frame.time_s)
         for name, values in self.angles.items():
             values.append(result.angles.get(name, np.nan))
         self.models.add(result.model)
 
     def stop(self) -> Path:
-        self.writer.commit()
         if self._video is not None:
             self._video.commit()
-        rom = range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()})
-        meta = result_metadata(self.source, self.settings, list(self.models), self.writer.rows, rom)
+        rom = range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()},
+                              np.array(self.times))
+        meta = result_metadata(self.source, self.settings, list(self.models), self.rows, rom)
         meta.update(created=self.started.isoformat(timespec="seconds"), recorded_live=True,
-                    annotated_video=self.video_path.name if self._video is not None else None)
-        write_json(self.path.with_suffix(".json"), meta)
+                    annotated_video=self.video_path.name if self._video is not None else None,
+                    outputs=[p.name for p in self.outputs.paths])
+        self.outputs.finish(meta)
         return self.path
+
+    def discard(self) -> None:
+        """Remove what an unfinished recording had written."""
+        self.outputs.discard()

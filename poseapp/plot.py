@@ -91,3 +91,49 @@ def angle_chart(times: np.ndarray, angles: dict[str, np.ndarray], columns: int =
     """An RGB image with one panel per angle (degrees against seconds)."""
     titled = {f"{name.replace('_', ' ')} (deg)": values for name, values in angles.items()}
     return line_chart(times, titled, columns, panel, angles=True)
+
+
+SIDE_COLOURS = {"left": (30, 100, 200), "right": (200, 60, 40)}
+
+
+def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int] = (520, 300)) -> np.ndarray:
+    """An RGB image with one panel per curve of ``gait.analyse_gait``'s ``cycles`` (knee, hip): each
+    side's mean over 0-100% of the gait cycle with a band of one SD, left blue, right red."""
+    names = sorted({name for curves in cycles.values() for name, c in curves.items() if c})
+    w, h = panel
+    canvas = np.full((h + 10, max(1, len(names)) * w + 10, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for i, name in enumerate(names):
+        x0, y0 = 5 + i * w, 5
+        curves = {side: c[name] for side, c in cycles.items() if c.get(name)}
+        values = np.concatenate([np.r_[np.array(c["mean"]) - c["sd"], np.array(c["mean"]) + c["sd"]]
+                                 for c in curves.values()])
+        lo, hi, grid = _auto_range(values)
+        top, bottom, left, right = y0 + 40, y0 + h - 22, x0 + 44, x0 + w - 10
+        title = f"{name.replace('_', ' ')} (deg) over the gait cycle"
+        cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
+
+        def to_px(pct: np.ndarray, v: np.ndarray, box: tuple = (left, right, top, bottom, lo, hi)) -> np.ndarray:
+            x0_, x1_, y0_, y1_, v0, v1 = box
+            return np.stack([x0_ + pct / 100 * (x1_ - x0_), y1_ - (v - v0) / (v1 - v0) * (y1_ - y0_)], -1)
+
+        for level in np.arange(math.ceil(lo / grid) * grid, hi + grid / 2, grid):
+            y = int(to_px(np.zeros(1), np.array([level]))[0, 1])
+            cv2.line(canvas, (left, y), (right, y), _GRID, 1)
+            cv2.putText(canvas, _label(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
+        cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
+        for pct in (0, 50, 100):
+            x = int(left + pct / 100 * (right - left))
+            cv2.putText(canvas, f"{pct}%", (x - 10, bottom + 15), font, 0.35, _INK, 1, cv2.LINE_AA)
+        for k, (side, c) in enumerate(curves.items()):
+            mean, sd = np.array(c["mean"]), np.array(c["sd"])
+            pct = np.linspace(0, 100, len(mean))
+            band = np.round(np.r_[to_px(pct, mean + sd), to_px(pct[::-1], (mean - sd)[::-1])]).astype(np.int32)
+            shade = canvas.copy()
+            cv2.fillPoly(shade, [band.reshape(-1, 1, 2)], SIDE_COLOURS[side])
+            canvas[:] = cv2.addWeighted(shade, 0.18, canvas, 0.82, 0)
+            line = np.round(to_px(pct, mean)).astype(np.int32)
+            cv2.polylines(canvas, [line.reshape(-1, 1, 2)], False, SIDE_COLOURS[side], 2, cv2.LINE_AA)
+            cv2.putText(canvas, f"{side} (n={c['n']})", (left + 8 + 110 * k, y0 + 32), font, 0.42,
+                        SIDE_COLOURS[side], 1, cv2.LINE_AA)
+    return canvas

@@ -25,7 +25,7 @@ def upright(**moved: tuple[float, float]) -> np.ndarray:
 
 def test_every_angle_is_zero_standing_upright():
     angles = compute_angles(upright())
-    assert set(angles) == set(ANGLE_NAMES) and len(ANGLES) == 10
+    assert set(angles) == set(ANGLE_NAMES) and len(ANGLES) == 19
     for name, value in angles.items():
         assert value == pytest.approx(0, abs=1e-6), name
 
@@ -73,3 +73,61 @@ def test_every_angle_has_a_joint_to_label():
     assert BY_NAME["left_knee_flexion"].vertex == "left_knee" and BY_NAME["trunk_inclination"].vertex == "pelvis"
     assert BY_NAME["right_shoulder_elevation"].vertex == "right_shoulder"
     assert all(a.vertex in INDEX for a in ANGLES)
+
+
+def rotated(kp: np.ndarray, degrees: float, centre: tuple[float, float] = (100, 130)) -> np.ndarray:
+    """The pose turned counter-clockwise as seen (image y points down)."""
+    a = np.radians(degrees)
+    out = kp.copy()
+    d = kp[:, :2] - centre
+    out[:, 0] = centre[0] + d[:, 0] * np.cos(a) + d[:, 1] * np.sin(a)
+    out[:, 1] = centre[1] - d[:, 0] * np.sin(a) + d[:, 1] * np.cos(a)
+    return out
+
+
+def test_segment_angles_signed_from_the_vertical_and_floor_corrected():
+    from poseapp.angles import SEGMENT_NAMES
+
+    still = compute_angles(upright())
+    assert all(still[name] == pytest.approx(0, abs=1e-6) for name in SEGMENT_NAMES)
+    s30, c30 = np.sin(np.radians(30)), np.cos(np.radians(30))
+    step = upright(left_knee=(110 + 60 * s30, 140 + 60 * c30), left_ankle=(110 + 60 * s30, 140 + 60 * c30 + 60),
+                   thorax=(100 - 100 * s30, 140 - 100 * c30))
+    a = compute_angles(step)
+    assert a["left_thigh_segment"] == pytest.approx(30)  # knee toward the image's right: positive
+    assert a["left_shank_segment"] == pytest.approx(0, abs=1e-6) and a["trunk_segment"] == pytest.approx(-30)
+    # a camera turned by 10 degrees: the floor's tilt puts the vertical back
+    tilted = compute_angles(rotated(step, 10), floor_deg=10)
+    assert all(tilted[name] == pytest.approx(a[name], abs=1e-6) for name in SEGMENT_NAMES)
+    assert compute_angles(rotated(step, 10))["left_thigh_segment"] == pytest.approx(40)  # uncorrected
+
+
+def test_a_segment_sweeping_through_its_seam_stays_continuous(tmp_path):
+    """An upper arm raised overhead and past it: 170, 175, ..., 190 degrees, never a jump of 360."""
+    from poseapp.angles import continuous
+    from poseapp.io.records import RecordWriter, read_records
+
+    sweep = np.arange(170, 195, 5.0)
+    frames = []
+    for deg in sweep:  # the elbow on a circle round the shoulder, 0 hanging down, toward +x positive
+        a = np.radians(deg)
+        frames.append(upright(left_elbow=(120 + 50 * np.sin(a), 40 + 50 * np.cos(a)), left_wrist=(0, 0)))
+    raw = compute_angles(np.stack(frames))["left_upper_arm_segment"]
+    assert np.abs(np.diff(raw)).max() > 300  # as measured, it wraps at the seam
+    assert continuous(raw) == pytest.approx(sweep - 360 * (sweep[0] > 180))
+    path = tmp_path / "seam.csv"
+    with RecordWriter(path, smoothed=False) as w:
+        for i, kp in enumerate(frames):
+            w.write(i, i / 30, True, kp, None, {k: float(v[i]) for k, v in compute_angles(np.stack(frames)).items()})
+    written = read_records(path).column("left_upper_arm_segment")
+    assert np.abs(np.diff(written)).max() == pytest.approx(5, abs=0.01)
+
+
+def test_angular_velocity_and_peak_speed():
+    from poseapp.angles import angular_velocity, range_of_motion
+
+    t = np.arange(6) / 10
+    values = np.array([0, 10, 20, np.nan, 40, 50.0])
+    assert angular_velocity(values, t)[[0, 1, 2, 4, 5]] == pytest.approx([100] * 5)
+    assert np.isnan(angular_velocity(values, t)[3])
+    assert range_of_motion({"a": values}, t)["a"]["peak_speed_deg_s"] == pytest.approx(100)

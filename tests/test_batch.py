@@ -52,7 +52,7 @@ def test_batch_reports_bad_files_and_completes_good_ones(tmp_path, capsys):
         assert rec.smoothed and rec.columns == columns(True)
         assert len(rec.values) == len(list(VideoReader(video))) == 5
         meta = json.loads((out / f"{stem}.json").read_text())
-        assert meta["frames"] == 5 and meta["model"] == "RT" and meta["csv_schema"] == 1
+        assert meta["frames"] == 5 and meta["model"] == "RT" and meta["csv_schema"] == 2
         assert meta["weights"]["RT"]["git_blob"] and meta["source"]["size_bytes"] == video.stat().st_size
         assert set(meta["range_of_motion"]) == set(ANGLE_NAMES)
         assert (out / f"{stem}_angles.png").stat().st_size > 5000

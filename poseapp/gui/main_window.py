@@ -1,7 +1,8 @@
 """The main window: wires sources, the capture thread, the inference worker, view, plots and settings.
 
 Frames go capture thread -> LatestSlot -> inference worker -> ``result`` signal -> this window,
-which only draws. Nothing here runs the model or writes files.
+which only draws. Nothing here runs the model or writes files itself (a finished recording's
+gait files come from ``poseapp.gait.gait_files``).
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QFontDatabase, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressDialog,
     QSlider,
     QSplitter,
     QToolBar,
 )
 
+from poseapp.calibration import from_line
 from poseapp.draw import legend_text
 from poseapp.errors import PoseappError
+from poseapp.gait import gait_files, summary_lines
 from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
@@ -68,6 +73,14 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Settings", self)
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.gait_text = QPlainTextEdit()
+        self.gait_text.setReadOnly(True)
+        self.gait_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.gait_dock = QDockWidget("Gait", self)
+        self.gait_dock.setWidget(self.gait_text)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gait_dock)
+        self.gait_dock.hide()
+        self._line_points: list[tuple[float, float]] | None = None
 
         self.slot: LatestSlot = LatestSlot()
         ready = threading.Event()
@@ -90,7 +103,7 @@ class MainWindow(QMainWindow):
         self.worker.loaded.connect(self._loaded)
         self.worker.configured.connect(self.capture.refresh)
         self.worker.failed.connect(self._failed)
-        self.worker.recorded.connect(lambda p: self.message(f"recording saved: {p}"))
+        self.worker.recorded.connect(self._recorded)
         self.worker.download.connect(self._download_progress)
         self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
@@ -130,6 +143,8 @@ class MainWindow(QMainWindow):
         self.record_action = self._add(bar, "Record", self.toggle_record, "Ctrl+R")
         self.record_action.setCheckable(True)
         self._add(bar, "Snapshot", self.snapshot, "Ctrl+S")
+        self._add(bar, "Calibrate…", self.start_scale_line, "Ctrl+L",
+                  tip="Click two points a known distance apart on the video (pause first), then give the distance")
         bar.addSeparator()
         bar.addAction("Import trained model…", self.choose_trained_model)
         bar.addAction("About", lambda: show_about(self))
@@ -242,7 +257,10 @@ class MainWindow(QMainWindow):
     @Slot(float, float)
     def pick_person(self, x: float, y: float) -> None:
         """A click on the video: follow the person there (the frame on screen is analysed again
-        when paused)."""
+        when paused), or, while calibrating, one end of the known distance."""
+        if self._line_points is not None:
+            self._line_point(x, y)
+            return
         self.worker.pick(x, y)
         self.capture.refresh()
         self.message(f"following the person at ({x:.0f}, {y:.0f}); click another person to switch")
@@ -348,6 +366,55 @@ class MainWindow(QMainWindow):
     def _view_changed(self) -> None:
         self.plots.set_angles(self.panel.chosen_angles(), self.panel.bands.isChecked(), self.panel.plot_window.value())
 
+    # calibration and gait
+    def start_scale_line(self) -> None:
+        """The next two clicks on the video are the ends of a known distance."""
+        self._line_points = []
+        self.message("calibrate: click one end of a known distance on the video (a floor tape, a walkway)")
+
+    def _line_point(self, x: float, y: float) -> None:
+        self._line_points.append((x, y))
+        if len(self._line_points) < 2:
+            self.message(f"calibrate: first end at ({x:.0f}, {y:.0f}); click the other end")
+            return
+        (x1, y1), (x2, y2) = self._line_points
+        self._line_points = None
+        metres, ok = QInputDialog.getDouble(self, "Calibrate", "Distance between the two points (metres):",
+                                            1.0, 0.0, 1000.0, 3)
+        if not ok:
+            self.message("calibration cancelled")
+            return
+        line = f"{x1:.1f},{y1:.1f},{x2:.1f},{y2:.1f},{metres:g}"
+        try:
+            cal = from_line(line)
+        except PoseappError as exc:
+            self.message(f"calibration not kept: {exc}")
+            return
+        self.store.setValue("scale_line", line)
+        self.message(f"calibration: {cal.describe()}")
+
+    def scale_line(self) -> str | None:
+        line = self.store.value("scale_line")
+        return str(line) if line else None
+
+    @Slot(str)
+    def _recorded(self, path: str) -> None:
+        """A finished recording: its gait parameters when it holds a walk, shown in the Gait panel."""
+        line = self.scale_line()
+        try:
+            result, cal, written = gait_files(path, None if line else self.panel.height(), line)
+        except PoseappError as exc:
+            self.message(f"recording saved: {path} (no gait parameters: {exc})")
+            return
+        except OSError as exc:
+            self.message(f"recording saved: {path} (gait files not written: {exc.strerror or exc})")
+            return
+        head = [f"{Path(path).name}", f"calibration: {cal.describe()}" if cal else "not calibrated: lengths in pixels"]
+        self.gait_text.setPlainText("\n".join(head + summary_lines(result) + ["", *map(str, written)]))
+        self.gait_dock.show()
+        self.gait_dock.raise_()
+        self.message(f"recording saved: {path}; gait parameters in {written[0].name}")
+
     # recording
     def toggle_record(self) -> None:
         if not self.record_action.isChecked():
@@ -362,7 +429,7 @@ class MainWindow(QMainWindow):
         video = self.panel.record_video.isChecked()
         live = bool(self.source_info.get("live", True))
         self.capture.lossless = not live  # a file waits for the model: every frame is recorded
-        self.worker.start_recording(path, self.source_info, video, self.source_fps)
+        self.worker.start_recording(path, self.source_info, video, self.source_fps, self.panel.record_formats())
         self.record_action.setText("Stop")
         self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QSlider,
@@ -19,6 +20,7 @@ from poseapp.angles import ANGLE_NAMES
 from poseapp.draw import DRAW_THRESHOLD
 from poseapp.inference.roi import MODES
 from poseapp.model.variants import VARIANTS, get_variant
+from poseapp.outputs import DEFAULT_FORMATS, DESCRIPTIONS, FORMATS
 from poseapp.pipeline import LiveSettings
 from poseapp.presets import PRESETS
 from poseapp.weights.store import trained_models
@@ -67,6 +69,20 @@ class SettingsPanel(QWidget):
         self.bands = QCheckBox("normal-range bands")
         self.mirror = QCheckBox("mirror (webcam)")
         self.record_video = QCheckBox("record the annotated video too")
+        self.exports = {kind: QCheckBox(kind.upper()) for kind in FORMATS if kind not in DEFAULT_FORMATS}
+        for kind, box in self.exports.items():
+            box.setToolTip(DESCRIPTIONS[kind])
+        export_row = QHBoxLayout()
+        for box in self.exports.values():
+            export_row.addWidget(box)
+        self.height_m = QDoubleSpinBox()
+        self.height_m.setRange(0.0, 2.5)
+        self.height_m.setDecimals(2)
+        self.height_m.setSingleStep(0.01)
+        self.height_m.setSuffix(" m")
+        self.height_m.setSpecialValueText("not given")
+        self.height_m.setToolTip("The subject's height: a recording's gait parameters then come in metres "
+                                 "(unless a scale line was drawn with Calibrate)")
         self.angles = QListWidget()
         for name in ANGLE_NAMES:
             item = QListWidgetItem(name.replace("_", " "))
@@ -85,6 +101,8 @@ class SettingsPanel(QWidget):
         form.addRow(self.bands)
         form.addRow(self.mirror)
         form.addRow(self.record_video)
+        form.addRow("Record also as", export_row)
+        form.addRow("Subject height", self.height_m)
         form.addRow("Angles", self.angles)
         self._restore()
         self.refresh_rates()
@@ -94,9 +112,10 @@ class SettingsPanel(QWidget):
             combo.currentIndexChanged.connect(self._emit)
         self.strength.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
-        for box in (self.labels, self.bands, self.mirror, self.record_video):
+        for box in (self.labels, self.bands, self.mirror, self.record_video, *self.exports.values()):
             box.toggled.connect(self._view)
         self.plot_window.valueChanged.connect(self._view)
+        self.height_m.valueChanged.connect(self._view)
         self.angles.itemChanged.connect(self._view)
 
     def _quality_chosen(self) -> None:
@@ -169,10 +188,14 @@ class SettingsPanel(QWidget):
         self.strength.setValue(int(self._number("strength", 41, int, 1, 50)))  # 1.0 Hz, the live default
         self.threshold.setValue(self._number("threshold", DRAW_THRESHOLD, float, 0.0, 1.0))
         self.plot_window.setValue(int(self._number("plot_window", 10, int, 2, 120)))
+        self.height_m.setValue(self._number("height_m", 0.0, float, 0.0, 2.5))
         self.labels.setChecked(s.value("labels", "true") == "true")
         self.bands.setChecked(s.value("bands", "true") == "true")
         self.mirror.setChecked(s.value("mirror", "false") == "true")
         self.record_video.setChecked(s.value("record_video", "false") == "true")
+        chosen_exports = str(s.value("exports", "")).split(",")
+        for kind, box in self.exports.items():
+            box.setChecked(kind in chosen_exports)
         chosen = str(s.value("angles", ",".join(DEFAULT_ANGLES))).split(",")
         for i in range(self.angles.count()):
             item = self.angles.item(i)
@@ -189,10 +212,12 @@ class SettingsPanel(QWidget):
         s.setValue("strength", self.strength.value())
         s.setValue("threshold", self.threshold.value())
         s.setValue("plot_window", self.plot_window.value())
+        s.setValue("height_m", self.height_m.value())
         s.setValue("labels", "true" if self.labels.isChecked() else "false")
         s.setValue("bands", "true" if self.bands.isChecked() else "false")
         s.setValue("mirror", "true" if self.mirror.isChecked() else "false")
         s.setValue("record_video", "true" if self.record_video.isChecked() else "false")
+        s.setValue("exports", ",".join(self.record_formats()[len(DEFAULT_FORMATS):]))
         s.setValue("angles", ",".join(self.chosen_angles()))
         s.sync()
 
@@ -221,6 +246,14 @@ class SettingsPanel(QWidget):
                             roi=self.roi.currentText(), smooth=self.smooth.currentText(),
                             min_cutoff_hz=(51 - self.strength.value()) / 10, threshold=self.threshold.value(),
                             flip=preset.flip if preset else False, scales=preset.scales if preset else (1.0,))
+
+    def record_formats(self) -> tuple[str, ...]:
+        """The result files of a recording: the CSV and JSON, and the exports ticked."""
+        return DEFAULT_FORMATS + tuple(kind for kind, box in self.exports.items() if box.isChecked())
+
+    def height(self) -> float | None:
+        """The subject's height in metres, None when not given (or too small to be one)."""
+        return self.height_m.value() if self.height_m.value() >= 0.5 else None
 
     def chosen_angles(self) -> tuple[str, ...]:
         return tuple(self.angles.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.angles.count())

@@ -57,15 +57,17 @@ class InferenceWorker(QThread):
         with self._lock:
             self._pick = (x, y)
 
-    def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0) -> None:
+    def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0,
+                        formats: tuple[str, ...] = ("csv", "json")) -> None:
         """Record from the next result on; ``source`` describes what is recorded (name, path, fps,
-        frames) for the JSON; ``video`` also writes the annotated frames at ``fps``."""
+        frames) for the JSON; ``video`` also writes the annotated frames at ``fps``; ``formats``
+        are the result files (``poseapp.outputs``)."""
         with self._lock:
-            self._record_request = (source, Path(path), video, fps)
+            self._record_request = (source, Path(path), video, fps, formats)
 
     def stop_recording(self) -> None:
         with self._lock:
-            self._record_request = ({}, None, False, 0.0)
+            self._record_request = ({}, None, False, 0.0, ())
 
     @property
     def recording(self) -> bool:
@@ -123,10 +125,11 @@ class InferenceWorker(QThread):
         if request is None:
             return
         self._finish_recording()
-        source, path, video, fps = request
+        source, path, video, fps, formats = request
         if path is not None:
             try:
-                self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps)
+                self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps,
+                                              formats=formats)
             except OSError as exc:
                 self.failed.emit(f"cannot record to {path}: {exc.strerror}")
 

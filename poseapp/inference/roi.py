@@ -41,6 +41,7 @@ from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box
 from poseapp.joints import FLIP
 from poseapp.pose import Box, Pose
+from poseapp.sides import mirrored_closer
 
 MODES = ("auto", "full", "track")
 #: Whom to take where several people are in view: ``auto`` the largest, most central one;
@@ -445,25 +446,15 @@ class Track:
                 self.looks += 1
 
 
-#: The joints that have a left/right partner (not head, neck, thorax, pelvis).
-_SIDED = np.array([j != f for j, f in enumerate(FLIP)])
-
-
 def unswap(pose: Pose, prev: Pose, threshold: float) -> bool:
-    """Put back a frame whose left and right joints came out exchanged: when the mirrored labelling
-    lies clearly closer to the previous frame's joints (the sum of distances of the joints both
-    frames are sure of, under 60% of the labelling as given), swap ``pose``'s sides in place."""
-    sure = (pose.keypoints[:, 2] >= threshold) & (prev.keypoints[:, 2] >= threshold)
-    swapped = pose.keypoints[list(FLIP)]
-    sure &= swapped[:, 2] >= threshold
-    use = sure & _SIDED
-    if use.sum() < 4:
+    """Put back a frame whose left and right joints came out exchanged (``sides.mirrored_closer``
+    on the joints both frames are sure of): swap ``pose``'s sides in place."""
+    def sure(p: Pose) -> np.ndarray:
+        return np.where(p.keypoints[:, 2:3] >= threshold, p.keypoints[:, :2], np.nan)
+
+    if not mirrored_closer(sure(pose), sure(prev)):
         return False
-    as_given = np.linalg.norm(pose.keypoints[use, :2] - prev.keypoints[use, :2], axis=1).sum()
-    mirrored = np.linalg.norm(swapped[use, :2] - prev.keypoints[use, :2], axis=1).sum()
-    if mirrored >= 0.6 * as_given:
-        return False
-    pose.keypoints = swapped.copy()
+    pose.keypoints = pose.keypoints[list(FLIP)].copy()
     return True
 
 

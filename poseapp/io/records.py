@@ -1,6 +1,6 @@
 """The pose CSV: its versioned schema (in this one place), a flushing atomic writer, and a reader.
 
-Schema 1, one row per frame, in this order:
+Schema 2, one row per frame, in this order:
 
 - ``frame`` (0-based index of the frame in its source), ``time_s`` (the source's time of it),
   ``found`` (1 when a person was found), ``score`` (mean joint score);
@@ -8,8 +8,14 @@ Schema 1, one row per frame, in this order:
   original-frame pixels (empty when no person was found);
 - with smoothing on: ``<joint>_x_smooth``, ``<joint>_y_smooth`` for the 16 joints (low-score joints
   and long gaps empty);
+- with a calibration (``poseapp.calibration``): ``<joint>_x_m``, ``<joint>_y_m`` for the 16 joints
+  in metres, x along the floor, y up from it through the image's top-left corner;
 - every angle of ``ANGLE_NAMES`` in degrees (from the smoothed coordinates when smoothing is on;
-  empty where a joint it needs is missing).
+  empty where a joint it needs is missing); segment angles continue across their seam (no jump
+  of 360 between rows).
+
+Schema 1 (poseapp before the clinical measures) lacks the segment angles and the metre columns; it is
+still read.
 
 Both ``poseapp video`` and the GUI's recorder write through ``RecordWriter``; ``read_records``
 checks a file against the schema.
@@ -24,20 +30,24 @@ from pathlib import Path
 
 import numpy as np
 
-from poseapp.angles import ANGLE_NAMES
+from poseapp.angles import ANGLE_NAMES, JOINT_ANGLE_NAMES, SEGMENT_NAMES, continue_from
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import partial_path
 from poseapp.joints import JOINTS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LEAD = ("frame", "time_s", "found", "score")
 
 
-def columns(smoothed: bool) -> list[str]:
-    """The header of a schema-1 CSV, with or without the smoothed coordinates."""
+def columns(smoothed: bool, metres: bool = False, schema: int = SCHEMA_VERSION) -> list[str]:
+    """The header of a CSV: with or without the smoothed coordinates and the metre coordinates."""
     cols = list(_LEAD) + [f"{j}_{c}" for j in JOINTS for c in ("x", "y", "score")]
     if smoothed:
         cols += [f"{j}_{c}_smooth" for j in JOINTS for c in ("x", "y")]
+    if schema == 1:
+        return cols + list(JOINT_ANGLE_NAMES)
+    if metres:
+        cols += [f"{j}_{c}_m" for j in JOINTS for c in ("x", "y")]
     return cols + list(ANGLE_NAMES)
 
 
@@ -58,26 +68,37 @@ class RecordWriter:
     finished name only ever holds a complete file. Use as a context manager: an exception discards.
     """
 
-    def __init__(self, path: str | Path, smoothed: bool, flush_every: int = 30) -> None:
+    def __init__(self, path: str | Path, smoothed: bool, flush_every: int = 30, metres: bool = False) -> None:
         self.path = Path(path)
         self.smoothed = smoothed
+        self.metres = metres
         self.flush_every = flush_every
         self._tmp = partial_path(self.path)
         self._file = open(self._tmp, "w", newline="")
         self._csv = csv.writer(self._file)
-        self._csv.writerow(columns(smoothed))
+        self._csv.writerow(columns(smoothed, metres))
+        self._last = dict.fromkeys(SEGMENT_NAMES, np.nan)
         self.rows = 0
 
     def write(self, frame: int, time_s: float, found: bool, keypoints: np.ndarray,
-              smoothed_xy: np.ndarray | None, angles: dict[str, float]) -> None:
-        """One frame: (16, 3) raw keypoints, (16, 2) smoothed coordinates when smoothing is on."""
-        if self.smoothed != (smoothed_xy is not None):
-            raise ValueError("smoothed coordinates must be given exactly when the file has their columns")
+              smoothed_xy: np.ndarray | None, angles: dict[str, float], metres_xy: np.ndarray | None = None) -> None:
+        """One frame: (16, 3) raw keypoints, (16, 2) smoothed coordinates when smoothing is on, (16, 2)
+        metres when the file has them; segment angles are continued from the rows before."""
+        if self.smoothed != (smoothed_xy is not None) or self.metres != (metres_xy is not None):
+            raise ValueError("smoothed and metre coordinates must be given exactly when the file has their columns")
         kp = keypoints if found else np.full((16, 3), np.nan)
         row = [str(frame), f"{time_s:.6f}", "1" if found else "0", _cell(float(np.nanmean(keypoints[:, 2])), 4)]
         row += [_cell(float(v), 4 if i % 3 == 2 else 2) for i, v in enumerate(kp.ravel())]
         if smoothed_xy is not None:
             row += [_cell(float(v), 2) for v in smoothed_xy.ravel()]
+        if metres_xy is not None:
+            row += [_cell(float(v), 4) for v in metres_xy.ravel()]
+        angles = dict(angles)
+        for name in SEGMENT_NAMES:
+            value = continue_from(self._last[name], float(angles.get(name, np.nan)))
+            angles[name] = value
+            if np.isfinite(value):
+                self._last[name] = value
         row += [_cell(float(angles.get(name, np.nan)), 2) for name in ANGLE_NAMES]
         self._csv.writerow(row)
         self.rows += 1
@@ -107,9 +128,30 @@ class Records:
     columns: list[str]
     values: np.ndarray  # (rows, columns) float, NaN for empty cells
     smoothed: bool
+    metres: bool = False
+    schema: int = SCHEMA_VERSION
 
     def column(self, name: str) -> np.ndarray:
         return self.values[:, self.columns.index(name)]
+
+    def keypoints(self) -> np.ndarray:
+        """(rows, 16, 3) raw x, y, score (NaN where no person was found)."""
+        return np.stack([np.stack([self.column(f"{j}_{c}") for c in ("x", "y", "score")], -1) for j in JOINTS], 1)
+
+    def xy(self, smoothed: bool = True) -> np.ndarray:
+        """(rows, 16, 2) pixels: the smoothed columns when the file has them and ``smoothed``, else raw."""
+        tail = "_smooth" if smoothed and self.smoothed else ""
+        return np.stack([np.stack([self.column(f"{j}_{c}{tail}") for c in ("x", "y")], -1) for j in JOINTS], 1)
+
+
+def _header_kind(header: list[str]) -> tuple[int, bool, bool] | None:
+    """(schema, smoothed, metres) of a known header, else None."""
+    for schema in (SCHEMA_VERSION, 1):
+        for smoothed in (False, True):
+            for metres in (False, True) if schema > 1 else (False,):
+                if header == columns(smoothed, metres, schema):
+                    return schema, smoothed, metres
+    return None
 
 
 def read_records(path: str | Path) -> Records:
@@ -123,9 +165,11 @@ def read_records(path: str | Path) -> Records:
     if not rows:
         raise PoseappError(f"{path} is empty")
     header = rows[0]
-    smoothed = header == columns(True)
-    if not smoothed and header != columns(False):
-        raise PoseappError(f"{path} does not follow pose CSV schema {SCHEMA_VERSION}")
+    kind = _header_kind(header)
+    if kind is None:
+        raise PoseappError(f"{path} is not a poseapp pose CSV (its header follows neither schema 1 nor "
+                           f"{SCHEMA_VERSION}: first columns {', '.join(header[:4])})")
+    schema, smoothed, metres = kind
     for i, r in enumerate(rows[1:], start=2):
         if len(r) != len(header):
             raise PoseappError(f"{path}, line {i}: {len(r)} cells where the header has {len(header)}")
@@ -137,4 +181,4 @@ def read_records(path: str | Path) -> Records:
     frames = values[:, 0]
     if len(values) and (np.any(frames < 0) or np.any(frames != np.round(frames)) or np.any(np.diff(frames) <= 0)):
         raise PoseappError(f"{path}: frame numbers are not whole, non-negative and increasing")
-    return Records(header, values, smoothed)
+    return Records(header, values, smoothed, metres, schema)

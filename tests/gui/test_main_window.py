@@ -102,6 +102,7 @@ def test_imported_trained_model_is_listed_and_runs(qtbot, window, tmp_path, pan_
 def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_path, pan_zoom_clip):
     w = window()
     w.panel.record_video.setChecked(True)
+    w.panel.exports["xlsx"].setChecked(True)
     w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 1)
     w.record_action.setChecked(True)
@@ -122,6 +123,7 @@ def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_
     assert meta["source"]["path"] == str(pan_zoom_clip.path) and meta["source"]["fps"] == pytest.approx(30.0)
     assert meta["frames"] == len(rec.values) and meta["weights"]["RT"]["git_blob"]
     assert meta["range_of_motion"]["left_knee_flexion"]["frames"] >= 0
+    assert csv_path.with_suffix(".xlsx").exists() and csv_path.with_suffix(".xlsx").name in meta["outputs"]
     video = VideoReader(csv_path.with_name(meta["annotated_video"]))
     frames = list(video)
     # real time: one video frame per source frame interval
@@ -360,3 +362,36 @@ def test_a_click_on_a_person_follows_them(qtbot, window, tmp_path):
     assert "following the person" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: any(r.epoch > before for r in got), timeout=60_000)  # the frame analysed again
     assert np.nanmedian(got[-1].pose.keypoints[:, 1]) < 400 and "following the person" in w.statusBar().currentMessage()
+
+
+def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, window, tmp_path):
+    from tests.test_gait import write_csv
+    from tests.walker import walk
+
+    w = window({"height_m": 1.75})
+    assert w.panel.height() == 1.75
+    write_csv(tmp_path / "walk.csv", walk(fps=60))
+    w._recorded(str(tmp_path / "walk.csv"))
+    text = w.gait_text.toPlainText()
+    assert w.gait_dock.isVisible() and "cadence" in text and "walking speed" in text and "height 1.75 m" in text
+    assert (tmp_path / "walk_gait.json").exists() and (tmp_path / "walk_gait.png").exists()
+    write_csv(tmp_path / "short.csv", walk(seconds=1.0))
+    w._recorded(str(tmp_path / "short.csv"))
+    assert "no gait parameters: too little walking" in w.statusBar().currentMessage()
+    assert not (tmp_path / "short_gait.json").exists()
+
+
+def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    w = window()
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (2.0, True))
+    w.start_scale_line()
+    w.pick_person(100, 500)
+    assert "other end" in w.statusBar().currentMessage()
+    w.pick_person(500, 500)
+    assert w.scale_line() == "100.0,500.0,500.0,500.0,2" and "5.000 mm per pixel" in w.statusBar().currentMessage()
+    w.start_scale_line()
+    w.pick_person(100, 500)
+    w.pick_person(100, 500)  # the same point twice: refused, the earlier line stays
+    assert "same pixel" in w.statusBar().currentMessage() and w.scale_line().endswith(",2")

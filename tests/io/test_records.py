@@ -16,6 +16,26 @@ def test_columns_follow_the_schema():
     assert plain[:5] == ["frame", "time_s", "found", "score", "head_top_x"]
     assert len(plain) == 4 + 48 + len(ANGLE_NAMES) and len(smooth) == len(plain) + 32
     assert plain[-len(ANGLE_NAMES):] == list(ANGLE_NAMES) and "left_ankle_y_smooth" in smooth
+    metres = columns(True, metres=True)
+    assert len(metres) == len(smooth) + 32 and metres.index("head_top_x_m") > metres.index("left_ankle_y_smooth")
+
+
+def test_metre_columns_and_schema_1_files_still_read(tmp_path):
+    from poseapp.angles import JOINT_ANGLE_NAMES
+
+    path = tmp_path / "m.csv"
+    kp = np.ones((16, 3))
+    with RecordWriter(path, smoothed=False, metres=True) as w:
+        w.write(0, 0.0, True, kp, None, {}, np.full((16, 2), 1.25))
+        with pytest.raises(ValueError, match="metre"):
+            w.write(1, 0.1, True, kp, None, {})
+    rec = read_records(path)
+    assert rec.metres and rec.schema == 2 and rec.column("pelvis_y_m")[0] == 1.25
+    old = tmp_path / "old.csv"
+    old.write_text(",".join(columns(False, schema=1)) + "\n" + ",".join(["0", "0.0", "1", "1"] + ["1"] * 48
+                                                                       + ["5"] * len(JOINT_ANGLE_NAMES)) + "\n")
+    rec = read_records(old)
+    assert rec.schema == 1 and rec.column("left_knee_flexion")[0] == 5 and rec.keypoints().shape == (1, 16, 3)
 
 
 def test_round_trip_with_missing_values(tmp_path):
@@ -46,7 +66,7 @@ def test_flushes_as_it_goes_and_discards_on_error(tmp_path):
 def test_reader_rejects_what_is_not_a_pose_csv(tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("a,b\n1,2\n")
-    with pytest.raises(PoseappError, match="schema"):
+    with pytest.raises(PoseappError, match="not a poseapp pose CSV"):
         read_records(other)
     ragged = tmp_path / "ragged.csv"
     ragged.write_text(",".join(columns(False)) + "\n0,0.0,1\n")

@@ -1,0 +1,69 @@
+"""C3D through the ``c3d`` package: the 16 joints as points, their residuals from the joint
+scores, the frame rate and units, and the gait events as C3D events.
+
+Points are in millimetres (x along the floor, y up, z 0) when calibrated, else in pixels with y
+negated (``POINT:UNITS`` ``px``). Each point's residual is 1 - its score (0 for a sure joint, in
+steps of 0.01); a joint not seen is invalid (residual -1), as C3D marks a missing marker. Gait
+events (``poseapp.gait``) go into the ``EVENT`` group as Vicon and Visual3D name them: "Foot
+Strike" and "Foot Off", context "Left" or "Right", times in minutes and seconds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.joints import JOINTS
+from poseapp.outputs.base import Output
+
+RESIDUAL_STEP = 0.01
+EVENT_NAMES = {"heel_strike": "Foot Strike", "toe_off": "Foot Off"}
+
+
+class C3dOutput(Output):
+    suffix = ".c3d"
+    kind = "c3d"
+
+    def save(self, tmp: Path, result: dict, events: list[dict] | None = None) -> None:
+        import c3d
+
+        xy, unit = self.points()
+        scale, units = (1000.0, "mm") if unit == "m" else (1.0, "px")
+        xy = xy * np.array([scale, scale if unit == "m" else -scale])
+        writer = c3d.Writer(point_rate=float(self.session.fps), analog_rate=0.0, point_scale=-RESIDUAL_STEP,
+                            point_units=units.ljust(4))
+        frames = []
+        for row, p in zip(self.rows, xy):
+            points = np.zeros((len(JOINTS), 5), np.float32)
+            seen = np.isfinite(p).all(1) & row.found
+            points[seen, :2] = p[seen]
+            score = np.nan_to_num(row.keypoints[:, 2], nan=0.0).clip(0, 1)
+            points[:, 3] = np.where(seen, 1.0 - score, -1.0)
+            frames.append((points, np.zeros((0, 0), np.float32)))
+        writer.add_frames(frames)
+        writer.set_point_labels(list(JOINTS))
+        first = int(self.rows[0].frame) + 1 if self.rows else 1
+        writer.set_start_frame(first)
+        events = [e for e in (events or []) if e.get("kind") in EVENT_NAMES]
+        if events:
+            _add_events(writer, events)
+        with open(tmp, "wb") as handle, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "No analog data", UserWarning)  # none is meant: points only
+            writer.write(handle)
+
+
+def _add_events(writer, events: list[dict]) -> None:
+    """The ``EVENT`` group: USED, LABELS, CONTEXTS, TIMES (2 x n: minutes, seconds)."""
+    used = [k for k, _ in enumerate(writer.group_values(), start=1)]  # the groups made so far are numbered 1..n
+    group = writer.add_group(len(used) + 10, "EVENT", "gait events")
+    n = len(events)
+    labels = [EVENT_NAMES[e["kind"]] for e in events]
+    contexts = [e["side"].capitalize() for e in events]
+    group.add("USED", "number of events", 2, "<H", n)
+    for name, values in (("LABELS", labels), ("CONTEXTS", contexts)):
+        width = max(len(v) for v in values)
+        group.add_str(name, name.lower(), "".join(v.ljust(width) for v in values), width, n)
+    times = np.array([[0.0, e["time_s"]] for e in events], dtype="<f4")
+    group.add_param("TIMES", desc="minutes, seconds", bytes_per_element=4, bytes=times.tobytes(), dimensions=[2, n])

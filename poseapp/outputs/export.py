@@ -1,0 +1,89 @@
+"""``poseapp export``: an existing result (its JSON, the CSV beside it and its gait file, if any)
+written again in other formats, without the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.errors import PoseappError
+from poseapp.io.records import SCHEMA_VERSION, read_records
+from poseapp.outputs import FORMATS, OutputSet, Row, Session, parse_formats
+
+
+def load_result(path: str | Path) -> dict:
+    """A result JSON of this program, checked: PoseappError naming what is wrong."""
+    path = Path(path)
+    try:
+        meta = json.loads(path.read_text())
+    except OSError as exc:
+        raise PoseappError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise PoseappError(f"{path} is not a poseapp result (not JSON: {exc})") from exc
+    if not isinstance(meta, dict) or "poseapp" not in meta or "csv_schema" not in meta:
+        raise PoseappError(f"{path} is not a poseapp result JSON (no poseapp version or csv_schema)")
+    if meta["csv_schema"] not in (1, SCHEMA_VERSION):
+        raise PoseappError(f"{path} was written with CSV schema {meta['csv_schema']}; this poseapp reads 1 and "
+                           f"{SCHEMA_VERSION}")
+    return meta
+
+
+def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
+    """Write ``formats`` (not the CSV and JSON, which the result has) for the result at ``path``;
+    the files made, all complete, or none of them."""
+    path = Path(path)
+    meta = load_result(path)
+    wanted = tuple(k for k in parse_formats(formats) if k not in ("csv", "json"))
+    if not wanted:
+        raise PoseappError(f"nothing to export: the result has its CSV and JSON; choose from "
+                           f"{', '.join(k for k in FORMATS if k not in ('csv', 'json'))}")
+    csv_path = path.with_suffix(".csv")
+    records = read_records(csv_path)
+    gait_path = path.with_name(path.stem + "_gait.json")
+    events = None
+    if gait_path.exists():
+        try:
+            events = json.loads(gait_path.read_text()).get("events")
+        except (OSError, ValueError) as exc:
+            raise PoseappError(f"cannot read the gait file {gait_path}: {exc}") from exc
+    times = records.column("time_s")
+    fps = (meta.get("source") or {}).get("fps") or (
+        (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 30.0)
+    folder = Path(out_dir) if out_dir is not None else path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PoseappError(f"cannot make the folder {folder}: {exc.strerror}") from exc
+    outs = OutputSet(folder, Session(path.stem, float(fps), records.smoothed, records.metres), wanted)
+    try:
+        kp = records.keypoints()
+        smoothed = records.xy(smoothed=True) if records.smoothed else None
+        metres = _metres(records) if records.metres else None
+        names = [c for c in records.columns if c in _angle_names()]
+        angle_values = np.stack([records.column(n) for n in names], 1) if names else np.zeros((len(times), 0))
+        for i, t in enumerate(times):
+            outs.write(Row(int(records.column("frame")[i]), float(t), bool(records.column("found")[i]), kp[i],
+                           None if smoothed is None else smoothed[i], None if metres is None else metres[i],
+                           dict(zip(names, map(float, angle_values[i])))))
+        outs.finish(meta, events)
+    except OSError as exc:
+        outs.discard()
+        raise PoseappError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
+    except BaseException:
+        outs.discard()
+        raise
+    return outs.paths
+
+
+def _angle_names() -> set[str]:
+    from poseapp.angles import ANGLE_NAMES
+
+    return set(ANGLE_NAMES)
+
+
+def _metres(records) -> np.ndarray:
+    from poseapp.joints import JOINTS
+
+    return np.stack([np.stack([records.column(f"{j}_{c}_m") for c in ("x", "y")], -1) for j in JOINTS], 1)
