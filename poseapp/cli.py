@@ -258,6 +258,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from poseapp.report import build_report, write_html
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise PoseappError(f"--out {out} must end in .pdf (the HTML goes beside it)")
+    if not out.parent.is_dir():
+        raise PoseappError(f"cannot write {out}: the folder {out.parent} does not exist")
+    report = build_report(args.result, args.compare, {"name": args.subject, "session": args.session,
+                                                      "notes": args.notes})
+    from poseapp.gui.report_pdf import write_pdf
+
+    pages = write_pdf(report, out)
+    html = write_html(report, out.with_suffix(".html"))
+    print(f"{out} ({pages} pages)\n{html}")
+    return 0
+
+
 def calibration_opts(sp: argparse.ArgumentParser) -> None:
     """The three ways to give metres; at most one is used (``calibration.calibrate``)."""
     sp.add_argument("--height", type=float, metavar="M",
@@ -430,6 +448,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="comma-separated: " + ", ".join(k for k in FORMATS if k not in ("csv", "json")))
     sp.add_argument("--out", help="folder for the files (default: the result's)")
     sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("report", help="a session report (PDF and HTML) from a result, no model")
+    sp.add_argument("result", help="a result JSON written by poseapp video or the app's recorder")
+    sp.add_argument("--compare", metavar="BEFORE.json", help="an earlier result: a before/after view")
+    sp.add_argument("--out", required=True, help="the PDF to write (the HTML goes beside it)")
+    sp.add_argument("--subject", help="the subject's name or code, printed in the report only")
+    sp.add_argument("--session", help="the session (date, condition), printed in the report only")
+    sp.add_argument("--notes", help="free notes, printed in the report only")
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("eval", help="PCKh@0.5 and @0.1 on MPII-format annotations")
     sp.add_argument("--data", required=True, help="folder with MPII JSON annotations and images")

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 _INK, _GRID, _LINE = (40, 40, 40), (215, 215, 215), (30, 100, 200)
+_BAND, _OTHER = (120, 200, 120), (220, 120, 30)
 
 
 def _angle_range(values: np.ndarray) -> tuple[float, float, float]:
@@ -36,8 +37,10 @@ def _label(v: float) -> str:
 
 
 def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
-           times: np.ndarray, values: np.ndarray, y_range: tuple[float, float, float], x_unit: str = " s") -> None:
-    """One series: title, frame, grid, the curve (gaps where values are missing)."""
+           times: np.ndarray, values: np.ndarray, y_range: tuple[float, float, float], x_unit: str = " s",
+           band: tuple[float, float] | None = None, others: list[tuple[np.ndarray, np.ndarray]] = ()) -> None:
+    """One series: title, frame, grid, a shaded ``band`` (a normal range), the curve (gaps where
+    values are missing), and ``others`` ((times, values) of a compared session) in a second colour."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
     top, bottom, left, right = y0 + 22, y0 + h - 18, x0 + 44, x0 + w - 8
@@ -54,24 +57,35 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
         y = int(to_px(times[:1], np.array([level]))[0, 1])
         cv2.line(canvas, (left, y), (right, y), _GRID, 1)
         cv2.putText(canvas, _label(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
+    if band is not None:
+        y_top = int(to_px(times[:1], np.array([min(band[1], hi)]))[0, 1])
+        y_bottom = int(to_px(times[:1], np.array([max(band[0], lo)]))[0, 1])
+        shade = canvas.copy()
+        cv2.rectangle(shade, (left, y_top), (right, y_bottom), _BAND, -1)
+        canvas[:] = cv2.addWeighted(shade, 0.35, canvas, 0.65, 0)
     cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
     cv2.putText(canvas, f"{_label(times[0])}{x_unit}", (left, bottom + 14), font, 0.35, _INK, 1, cv2.LINE_AA)
     cv2.putText(canvas, f"{_label(times[-1])}{x_unit}", (right - 60, bottom + 14), font, 0.35, _INK, 1,
                 cv2.LINE_AA)
-    ok = np.isfinite(values)
-    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
-    for start, stop in zip(edges[::2], edges[1::2]):
-        pts = np.round(to_px(times[start:stop], values[start:stop])).astype(np.int32)
-        cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, _LINE, 1, cv2.LINE_AA)
-        if stop - start == 1:
-            cv2.circle(canvas, tuple(int(v) for v in pts[0]), 1, _LINE, -1)
+    for t, v, colour in [*((ot, ov, _OTHER) for ot, ov in others), (times, values, _LINE)]:
+        t = times[0] + (t - t[0]) if len(t) else t  # a compared session starts where this one does
+        ok = np.isfinite(v) & (t <= times[-1] + 1e-9)
+        edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            pts = np.round(to_px(t[start:stop], v[start:stop])).astype(np.int32)
+            cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, colour, 1, cv2.LINE_AA)
+            if stop - start == 1:
+                cv2.circle(canvas, tuple(int(c) for c in pts[0]), 1, colour, -1)
 
 
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, panel: tuple[int, int] = (460, 150),
                angles: bool = False, x_unit: str = " s",
-               fixed: dict[str, tuple[float, float, float]] | None = None) -> np.ndarray:
+               fixed: dict[str, tuple[float, float, float]] | None = None,
+               bands: dict[str, tuple[float, float]] | None = None,
+               compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None) -> np.ndarray:
     """An RGB image with one panel per series against ``x``; ``angles`` fixes the degree grid,
-    ``fixed`` gives some series their (low, high, grid step)."""
+    ``fixed`` gives some series their (low, high, grid step), ``bands`` a shaded range, and
+    ``compared`` (times, series) a second session drawn in orange on the same panels."""
     x = np.asarray(x, dtype=np.float64)
     if not len(x):
         x = np.zeros(1)
@@ -81,16 +95,26 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, p
     for i, (title, values) in enumerate(series.items()):
         r, c = divmod(i, columns)
         vals = np.asarray(values, dtype=np.float64)[:len(x)]
-        y_range = (fixed or {}).get(title) or (_angle_range(vals) if angles else _auto_range(vals))
-        _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit)
+        others = []
+        if compared is not None and title in compared[1]:
+            others = [(np.asarray(compared[0], dtype=np.float64), np.asarray(compared[1][title], dtype=np.float64))]
+        both = np.concatenate([vals, *[o[1] for o in others]])
+        y_range = (fixed or {}).get(title) or (_angle_range(both) if angles else _auto_range(both))
+        _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit, (bands or {}).get(title), others)
     return canvas
 
 
 def angle_chart(times: np.ndarray, angles: dict[str, np.ndarray], columns: int = 2,
-                panel: tuple[int, int] = (460, 150)) -> np.ndarray:
-    """An RGB image with one panel per angle (degrees against seconds)."""
-    titled = {f"{name.replace('_', ' ')} (deg)": values for name, values in angles.items()}
-    return line_chart(times, titled, columns, panel, angles=True)
+                panel: tuple[int, int] = (460, 150), bands: dict[str, tuple[float, float]] | None = None,
+                compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None) -> np.ndarray:
+    """An RGB image with one panel per angle (degrees against seconds), with each angle's ``bands``
+    (normal range) shaded and a ``compared`` session's (times, angles) in orange."""
+    def title(name: str) -> str:
+        return f"{name.replace('_', ' ')} (deg)"
+
+    other = None if compared is None else (compared[0], {title(k): v for k, v in compared[1].items()})
+    return line_chart(times, {title(k): v for k, v in angles.items()}, columns, panel, angles=True,
+                      bands={title(k): v for k, v in (bands or {}).items()}, compared=other)
 
 
 SIDE_COLOURS = {"left": (30, 100, 200), "right": (200, 60, 40)}

@@ -1,6 +1,6 @@
 """Build the `cpu` one-folder app with PyInstaller and run what it built: `--version`, `selftest`
-on a real image with the bundled RT graph, torch unavailable inside the bundle, and a variant
-that is not bundled, converted and run without torch from its template."""
+on a real image with the bundled RT graph, torch unavailable inside the bundle, a variant that is
+not bundled, converted and run without torch from its template, a report and two exports."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
     assert other.returncode == 0, other.stderr[-3000:]
     pose = json.loads(other.stdout.strip().splitlines()[-1])
     assert pose["model"] == "I_LITE" and pose["found"] and len(pose["keypoints"]) == 16
+    # a report and the exports from a result, as a clinic makes them from the app
+    from tests.outputs.test_formats import write_result
+
+    (tmp_path / "result").mkdir()
+    result_json = write_result(tmp_path / "result")
+    report = subprocess.run([str(exe), "report", str(result_json), "--out", str(tmp_path / "result" / "r.pdf")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert report.returncode == 0 and "(3 pages)" in report.stdout, report.stderr[-3000:]
+    export = subprocess.run([str(exe), "export", str(result_json), "--formats", "c3d,xlsx"], capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert export.returncode == 0 and result_json.with_suffix(".c3d").exists(), export.stderr[-3000:]

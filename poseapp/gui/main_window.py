@@ -36,6 +36,7 @@ from poseapp.gait import gait_files, summary_lines
 from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
+from poseapp.gui.report_pdf import write_pdf
 from poseapp.gui.settings_panel import SettingsPanel
 from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
@@ -43,6 +44,7 @@ from poseapp.io.images import write_image
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
 from poseapp.io.video import VIDEO_SUFFIXES
 from poseapp.pipeline import LatestSlot, LiveResult
+from poseapp.report import build_report, write_html
 
 
 def user_folder() -> Path:
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gait_dock)
         self.gait_dock.hide()
         self._line_points: list[tuple[float, float]] | None = None
+        self.last_recording: Path | None = None
 
         self.slot: LatestSlot = LatestSlot()
         ready = threading.Event()
@@ -143,6 +146,9 @@ class MainWindow(QMainWindow):
         self.record_action = self._add(bar, "Record", self.toggle_record, "Ctrl+R")
         self.record_action.setCheckable(True)
         self._add(bar, "Snapshot", self.snapshot, "Ctrl+S")
+        self.report_action = self._add(bar, "Report", lambda: self.make_report(), "Ctrl+P",
+                                       tip="A PDF and HTML report of the last recording, beside it")
+        self.report_action.setEnabled(False)
         self._add(bar, "Calibrate…", self.start_scale_line, "Ctrl+L",
                   tip="Click two points a known distance apart on the video (pause first), then give the distance")
         bar.addSeparator()
@@ -397,9 +403,33 @@ class MainWindow(QMainWindow):
         line = self.store.value("scale_line")
         return str(line) if line else None
 
+    def make_report(self, subject: str | None = None) -> Path | None:
+        """The last recording's report (``poseapp.report``) as ``<recording>_report.pdf`` and ``.html``;
+        the subject's name is asked for (it goes into the report only)."""
+        if self.last_recording is None:
+            self.message("record something first: the report is of the last recording")
+            return None
+        if subject is None:
+            subject, ok = QInputDialog.getText(self, "Report", "Subject (name or code; printed in the report only):")
+            if not ok:
+                return None
+        result = self.last_recording.with_suffix(".json")
+        out = result.with_name(result.stem + "_report.pdf")
+        try:
+            report = build_report(result, subject={"name": subject})
+            pages = write_pdf(report, out)
+            write_html(report, out.with_suffix(".html"))
+        except (PoseappError, OSError) as exc:
+            self.message(f"no report: {exc}")
+            return None
+        self.message(f"report written: {out} ({pages} pages) and {out.with_suffix('.html').name}")
+        return out
+
     @Slot(str)
     def _recorded(self, path: str) -> None:
         """A finished recording: its gait parameters when it holds a walk, shown in the Gait panel."""
+        self.last_recording = Path(path)
+        self.report_action.setEnabled(True)
         line = self.scale_line()
         try:
             result, cal, written = gait_files(path, None if line else self.panel.height(), line)

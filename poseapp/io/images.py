@@ -40,18 +40,24 @@ def read_rgb(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def encode_png(rgb: np.ndarray, suffix: str = ".png") -> bytes:
+    """RGB as the bytes of a PNG (or JPEG with ``suffix='.jpg'``) file."""
+    ok, buf = cv2.imencode(suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise PoseappError(f"cannot encode the image as {suffix!r}")
+    return buf.tobytes()
+
+
 def write_image(path: str | Path, rgb: np.ndarray) -> None:
     """Write RGB to PNG/JPEG through a temporary file, so a failed write leaves nothing half-done."""
     p = Path(path)
     if p.suffix.lower() not in WRITE_SUFFIXES:
         raise PoseappError(f"cannot write an image as {p.suffix!r}: use .png or .jpg")
-    ok, buf = cv2.imencode(p.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise PoseappError(f"cannot encode the image as {p.suffix!r}")
+    buf = encode_png(rgb, p.suffix)
     if not p.parent.is_dir():
         raise PoseappError(f"cannot write {p}: the folder {p.parent} does not exist")
     try:
         with replacing(p) as tmp:
-            buf.tofile(tmp)
+            tmp.write_bytes(buf)
     except OSError as exc:
         raise PoseappError(f"cannot write {p}: {exc.strerror or exc}") from exc

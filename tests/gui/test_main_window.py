@@ -395,3 +395,16 @@ def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
     w.pick_person(100, 500)
     w.pick_person(100, 500)  # the same point twice: refused, the earlier line stays
     assert "same pixel" in w.statusBar().currentMessage() and w.scale_line().endswith(",2")
+
+
+def test_report_of_the_last_recording(qtbot, window, tmp_path):
+    from tests.outputs.test_formats import write_result
+
+    w = window()
+    assert not w.report_action.isEnabled()
+    result = write_result(tmp_path)
+    w._recorded(str(result.with_suffix(".csv")))
+    assert w.report_action.isEnabled()
+    out = w.make_report("P-1")
+    assert out == tmp_path / "clip_report.pdf" and out.stat().st_size > 10_000
+    assert out.with_suffix(".html").exists() and "report written" in w.statusBar().currentMessage()

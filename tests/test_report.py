@@ -1,0 +1,91 @@
+"""The session report: a PDF with as many pages as it should, its tables in its text (read by
+pypdf), pages rendered to PNG (pypdfium2), the self-contained HTML, the before/after view, and
+the messages for bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+import numpy as np
+import pytest
+
+from poseapp.gait import analyse_gait
+from poseapp.io.atomic import write_json
+from tests.outputs.test_formats import write_result
+from tests.walker import walk
+
+
+@pytest.fixture
+def results(tmp_path):
+    """Two results of the synthetic walk, the second with its gait file."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    before, after = write_result(tmp_path / "a"), write_result(tmp_path / "b")
+    w = walk(seconds=3.0, fps=30)
+    write_json(after.with_name("clip_gait.json"), analyse_gait(w.xy, w.times))
+    return before, after
+
+
+def pdf_text(path) -> tuple[int, str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    text = unicodedata.normalize("NFKC", " ".join(page.extract_text() for page in reader.pages))  # ligatures
+    return len(reader.pages), re.sub(r"\s+", " ", text)
+
+
+def test_report_pdf_and_html(results, tmp_path, capsys):
+    from poseapp.cli import main
+
+    _, after = results
+    out = tmp_path / "report.pdf"
+    assert main(["report", str(after), "--out", str(out), "--subject", "P-017", "--session", "after surgery"]) == 0
+    assert "(4 pages)" in capsys.readouterr().out
+    pages, text = pdf_text(out)
+    assert pages == 4  # summary, angles, gait, method
+    for expected in ("P-017", "after surgery", "Range of motion", "left knee flexion", "0-135", "cadence",
+                     "symmetry index", "Method", "What the figures can be trusted for"):
+        assert expected in text, expected
+    assert "source video is not where" in text  # no key frame for a result without its video
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and "P-017" in html and 'src="angles"' not in html
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(out))
+    page = np.asarray(doc[2].render(scale=0.5).to_pil())
+    assert page.shape[0] > page.shape[1] and (page < 200).mean() > 0.01  # A4 upright, something drawn
+
+
+def test_before_and_after(results, tmp_path):
+    from poseapp.gui.report_pdf import write_pdf
+    from poseapp.report import build_report
+
+    before, after = results
+    report = build_report(after, compare=before)
+    assert "Before and after" in report.body and "orange" in report.body
+    pages = write_pdf(report, tmp_path / "compare.pdf")
+    assert pdf_text(tmp_path / "compare.pdf")[0] == pages >= 4
+
+
+def test_report_bad_input(results, tmp_path, capsys):
+    from poseapp.cli import main
+
+    _, after = results
+    assert main(["report", str(after), "--out", str(tmp_path / "r.txt")]) == 2
+    assert "must end in .pdf" in capsys.readouterr().err
+    assert main(["report", str(after), "--out", str(tmp_path / "missing" / "r.pdf")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    meta = json.loads(after.read_text())
+    meta["csv_schema"] = 9
+    after.write_text(json.dumps(meta))
+    assert main(["report", str(after), "--out", str(tmp_path / "r.pdf")]) == 2
+    assert "schema 9" in capsys.readouterr().err and not (tmp_path / "r.pdf").exists()
+    after.with_suffix(".csv").unlink()
+    meta["csv_schema"] = 2
+    after.write_text(json.dumps(meta))
+    assert main(["report", str(after), "--out", str(tmp_path / "r.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("r.*")) and not list(tmp_path.glob(".r.partial*"))
