@@ -2,7 +2,9 @@
 
 Every peer gets the same preprocessed input and the same thread count. Per variant: per-frame
 latency (median, 90th percentile, after warm-up) of our default CPU backend, of eager PyTorch
-when installed, and of upstream's TFLite file run by ai-edge-litert, with our/upstream ratio;
+when installed, and of upstream's TFLite file run by ai-edge-litert, timed in turns (one call of
+each per round, the order rotating: ``interleaved``), with our/upstream ratio as the median of
+the per-round ratios and its 10th-90th percentile spread;
 batched throughput at the best batch size; the cost of our pre- and post-processing on a 720p
 frame; resident memory after each runtime. MediaPipe Pose 0.10.14 joins as a second peer when
 installed (its own pre/post included, so compare it with our end-to-end figure). Nothing is
@@ -45,6 +47,31 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, flo
         times.append(1000 * (time.perf_counter() - t0))
     return {"median_ms": round(statistics.median(times), 3),
             "p90_ms": round(float(np.percentile(times, 90)), 3), "runs": runs}
+
+
+def interleaved(fns: dict[str, Callable[[], object]], runs: int, warmup: int = 3) -> dict[str, dict]:
+    """Each runtime timed in turns, one call each per round, the order rotating every round, so a
+    machine that slows down or speeds up mid-run weighs on all of them alike. Returns per name the
+    median and 90th percentile in milliseconds and the per-round times (for ratios)."""
+    names = list(fns)
+    for _ in range(warmup):
+        for name in names:
+            fns[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(runs):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            t0 = time.perf_counter()
+            fns[name]()
+            times[name].append(1000 * (time.perf_counter() - t0))
+    return {name: {"median_ms": round(statistics.median(t), 3), "p90_ms": round(float(np.percentile(t, 90)), 3),
+                   "runs": runs, "samples_ms": t} for name, t in times.items()}
+
+
+def ratio(ours: list[float], theirs: list[float]) -> dict[str, float]:
+    """Our time over theirs, round by round: the median ratio and its spread (10th-90th percentile)."""
+    rounds = np.array(ours) / np.array(theirs)
+    return {"median": round(float(np.median(rounds)), 3), "p10": round(float(np.percentile(rounds, 10)), 3),
+            "p90": round(float(np.percentile(rounds, 90)), 3)}
 
 
 def rss_mb() -> float | None:
@@ -140,13 +167,18 @@ def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, back
     engine = next(iter(engines.values()))
     box = full_box(*frame.shape[:2])
     x = preprocess(frame, box, engine.size, engine.variant.normalisation)[None]
-    for backend, eng in engines.items():
-        row[backend] = {**timed(lambda eng=eng: eng.backend.run(x), runs), "rss_mb": rss_mb()}
+    runtimes = {backend: (lambda eng=eng: eng.backend.run(x)) for backend, eng in engines.items()}
     upstream = tflite_runner(name, threads, say)
     if upstream is not None:
-        row["tflite"] = {**timed(lambda: upstream(x), runs), "rss_mb": rss_mb()}
+        runtimes["tflite"] = lambda: upstream(x)
+    measured = interleaved(runtimes, runs)
+    for key, stats in measured.items():
+        row[key] = {k: v for k, v in stats.items() if k != "samples_ms"} | {"rss_mb": rss_mb()}
+    if upstream is not None:
         for backend in engines:
-            row[f"ratio_{backend}_vs_tflite"] = round(row[backend]["median_ms"] / row["tflite"]["median_ms"], 3)
+            spread = ratio(measured[backend]["samples_ms"], measured["tflite"]["samples_ms"])
+            row[f"ratio_{backend}_vs_tflite"] = spread["median"]
+            row[f"ratio_{backend}_vs_tflite_spread"] = spread
     default = engines[backends[0]] if backends[0] in engines else engine
     maps = default.backend.run(x)[0]
     crop = Box(frame.shape[1] // 3, frame.shape[0] // 6, frame.shape[0] * 2 // 3)

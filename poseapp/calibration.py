@@ -18,7 +18,6 @@ and the GUI share, and is recorded in result JSON.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import write_json
+from poseapp.io.atomic import read_json, write_json
 from poseapp.joints import INDEX
 
 #: Stature over the head-top-to-ankle chain (the ankle joint sits 0.039 of stature above the floor).
@@ -175,12 +174,7 @@ def floor_line(xy: np.ndarray, times: np.ndarray, still_share: float = 0.5) -> t
 def load(path: str | Path) -> Calibration:
     """A calibration file written by ``Calibration.save``; PoseappError for anything else."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise PoseappError(f"cannot read the calibration {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise PoseappError(f"{path} is not a calibration file (not JSON: {exc})") from exc
+    data = read_json(path, "a calibration file")
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
         raise PoseappError(f"{path} is not a poseapp calibration file")
     try:

@@ -510,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXIT_BAD_INPUT = 2
+TORCH_MODULES = ("torch", "torchvision", "timm")  # the [torch] extra
 
 
 def person_arg(text: str) -> str:
@@ -559,6 +560,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a file or folder the command was pointed at, not a bug in poseapp
         where = f": {exc.filename}" if exc.filename else ""
         print(f"poseapp: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModuleNotFoundError as exc:  # a light install (no torch) asked for what needs it
+        if (exc.name or "").split(".")[0] not in TORCH_MODULES:
+            raise
+        print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out: "
+              "pip install 'poseapp[torch]'", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

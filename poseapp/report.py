@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import read_json
 from poseapp.io.records import Records, read_records
 from poseapp.outputs.export import load_result
 
@@ -62,12 +62,7 @@ def load_session(path: str | Path) -> Session:
     meta = load_result(path)
     records = read_records(path.with_suffix(".csv"))
     gait_path = path.with_name(path.stem + "_gait.json")
-    gait = None
-    if gait_path.exists():
-        try:
-            gait = json.loads(gait_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise PoseappError(f"cannot read the gait file {gait_path}: {exc}") from exc
+    gait = read_json(gait_path, "a gait file") if gait_path.exists() else None
     return Session(path, meta, records, gait)
 
 

@@ -1,4 +1,4 @@
-"""The benchmark's report: every peer timed on the same input, ratios computed from the medians."""
+"""The benchmark's report: every peer timed on the same input in turns, ratios round by round."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ def test_timed_reports_median_and_p90():
     assert 0 <= stats["median_ms"] <= stats["p90_ms"]
 
 
+def test_interleaved_takes_turns_and_rotates_the_order():
+    order = []
+    stats = bench.interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b"),
+                               "c": lambda: order.append("c")}, runs=3, warmup=1)
+    assert order == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert all(len(s["samples_ms"]) == 3 and s["median_ms"] >= 0 for s in stats.values())
+    spread = bench.ratio([2.0, 4.0, 3.0], [1.0, 2.0, 2.0])
+    assert spread["median"] == 2.0 and spread["p10"] <= 1.6 and spread["p90"] == pytest.approx(2.0)
+
+
 def test_report_for_one_variant_against_upstream(tmp_path):
     pytest.importorskip("ai_edge_litert")
     out = tmp_path / "bench.json"
@@ -26,7 +36,9 @@ def test_report_for_one_variant_against_upstream(tmp_path):
     report = json.loads(out.read_text())
     row = report["variants"][0]
     assert row["variant"] == "RT_LITE" and report["machine"]["threads"] == 1
-    assert row["ratio_onnx_vs_tflite"] == round(row["onnx"]["median_ms"] / row["tflite"]["median_ms"], 3)
+    spread = row["ratio_onnx_vs_tflite_spread"]
+    assert row["ratio_onnx_vs_tflite"] == spread["median"] and spread["p10"] <= spread["median"] <= spread["p90"]
+    assert row["onnx"]["runs"] == row["tflite"]["runs"] == 3 and "samples_ms" not in row["onnx"]
     for key in ("preprocess_full_frame", "preprocess_crop", "decode", "end_to_end_full_frame", "end_to_end_auto"):
         assert row[key]["median_ms"] > 0, key
     assert set(row["throughput"]) == {"1", "2", "4", "8"} and row["best_batch"]["fps"] > 0

@@ -84,8 +84,11 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return next((d for d in present if d == "cpu" or _torch_has(d)), "cpu")
     if device not in present or (device != "cpu" and not _torch_has(device)):
+        from poseapp.weights.store import _torch_present
+
         usable = [d for d in present if d == "cpu" or _torch_has(d)]
-        raise PoseappError(f"device {device!r} is not available here; available: {', '.join(usable)}")
+        hint = "" if _torch_present() else " (a GPU needs torch: pip install 'poseapp[torch]')"
+        raise PoseappError(f"device {device!r} is not available here; available: {', '.join(usable)}{hint}")
     return device
 
 
@@ -166,7 +169,7 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
         graph, weights = store.onnx_graph(variant, progress)
         return OnnxBackend(str(graph), threads, spin, weights)
     if not store._torch_present():
-        raise PoseappError("the torch backend needs torch, which is not installed here")
+        raise PoseappError(f"the torch backend (and the {device} device) needs torch: pip install 'poseapp[torch]'")
     if threads:
         import torch
 

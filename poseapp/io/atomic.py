@@ -57,3 +57,17 @@ def write_json(path: str | Path, data: dict) -> Path:
     with replacing(path) as tmp:
         tmp.write_text(dumps(data, indent=2) + "\n")
     return path
+
+
+def read_json(path: str | Path, what: str) -> object:
+    """The JSON at ``path``; a PoseappError naming ``what`` it should have been when it cannot be
+    read or is not JSON."""
+    from poseapp.errors import PoseappError
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise PoseappError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise PoseappError(f"{path} is not {what} (not JSON: {exc})") from exc

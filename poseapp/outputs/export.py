@@ -3,12 +3,12 @@ written again in other formats, without the model."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import read_json
 from poseapp.io.records import SCHEMA_VERSION, read_records
 from poseapp.outputs import FORMATS, OutputSet, Row, Session, parse_formats
 
@@ -16,12 +16,7 @@ from poseapp.outputs import FORMATS, OutputSet, Row, Session, parse_formats
 def load_result(path: str | Path) -> dict:
     """A result JSON of this program, checked: PoseappError naming what is wrong."""
     path = Path(path)
-    try:
-        meta = json.loads(path.read_text())
-    except OSError as exc:
-        raise PoseappError(f"cannot read {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise PoseappError(f"{path} is not a poseapp result (not JSON: {exc})") from exc
+    meta = read_json(path, "a poseapp result")
     if not isinstance(meta, dict) or "poseapp" not in meta or "csv_schema" not in meta:
         raise PoseappError(f"{path} is not a poseapp result JSON (no poseapp version or csv_schema)")
     if meta["csv_schema"] not in (1, SCHEMA_VERSION):
@@ -42,12 +37,7 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     csv_path = path.with_suffix(".csv")
     records = read_records(csv_path)
     gait_path = path.with_name(path.stem + "_gait.json")
-    events = None
-    if gait_path.exists():
-        try:
-            events = json.loads(gait_path.read_text()).get("events")
-        except (OSError, ValueError) as exc:
-            raise PoseappError(f"cannot read the gait file {gait_path}: {exc}") from exc
+    events = read_json(gait_path, "a gait file").get("events") if gait_path.exists() else None
     times = records.column("time_s")
     fps = (meta.get("source") or {}).get("fps") or (
         (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 30.0)

@@ -366,15 +366,21 @@ def _torch_present() -> bool:
         return False
 
 
+#: The weightless graph templates that ship with the package (``poseapp/weights/templates``).
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
 def template_for(variant: str) -> tuple[Path, Path] | None:
-    """A bundled graph template of ``variant`` (its graph and JSON), for installs without torch."""
+    """A graph template of ``variant`` (its graph and JSON), for installs without torch: the
+    packaged app's, else the one that ships with the package."""
     from poseapp.weights.onnx_template import template_paths
 
-    folder = bundled_dir()
-    if folder is None:
-        return None
-    paths = template_paths(folder / "templates", variant)
-    return paths if all(p.is_file() for p in paths) else None
+    bundled = bundled_dir()
+    for folder in ([bundled / "templates"] if bundled is not None else []) + [PACKAGED_TEMPLATES]:
+        paths = template_paths(folder, variant)
+        if all(p.is_file() for p in paths):
+            return paths
+    return None
 
 
 def _template_table(variant: str):
@@ -383,7 +389,8 @@ def _template_table(variant: str):
 
     found = template_for(variant)
     if found is None:
-        raise PoseappError(f"converting the {variant} weights needs torch, or this app's bundled graph templates")
+        raise PoseappError(f"converting the {variant} weights needs torch (pip install 'poseapp[torch]') or "
+                           "the graph templates that ship with poseapp")
     return load_spec(found[1])[0]
 
 
@@ -426,13 +433,12 @@ def onnx_graph(variant: str, progress: Progress | None = None) -> tuple[Path, di
             found = _graphs(folder, name) if folder else []
             if found:
                 return found[-1], None
-    log.info("preparing the %s model for this machine (first use only; about 10 s)", name)
     if not _torch_present():
         template = template_for(kind.name)
         if template is None:
             raise PoseappError(
-                f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
-                "with its default dependencies, or copy an exported graph there"
+                f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch: "
+                "pip install 'poseapp[torch]', or copy an exported graph there"
             )
         from poseapp.weights.onnx_template import initializers, load_spec
 
@@ -440,6 +446,7 @@ def onnx_graph(variant: str, progress: Progress | None = None) -> tuple[Path, di
         return template[0], initializers(load_spec(template[1])[1], state, str(cached_path(name)))
     from poseapp.weights.onnx_export import export_onnx
 
+    log.info("preparing the %s model for this machine (first use only; about 10 s)", name)
     weights = ensure_weights(name, progress)
     path = _graph_path(name, _sha256(weights))
     export_onnx(kind.name, load_state(name), path, str(weights))
