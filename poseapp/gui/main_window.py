@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.worker.loaded.connect(self._loaded)
         self.worker.configured.connect(self.capture.refresh)
         self.worker.failed.connect(self._failed)
+        self.worker.weights_missing.connect(self._weights_missing)
         self.worker.recorded.connect(self._recorded)
         self.worker.download.connect(self._download_progress)
         self.download_dialog: QProgressDialog | None = None
@@ -319,13 +320,20 @@ class MainWindow(QMainWindow):
             self.download_dialog.setValue(min(100, int(100 * done / total)))
         self.download_dialog.setLabelText(f"Downloading the {model} weights… {done / 1e6:.1f} MB")
 
+    def _still(self) -> str:
+        current = self.worker.analyser.engine
+        return f" Still running {current.model}." if current is not None else ""
+
     @Slot(str)
     def _failed(self, text: str) -> None:
-        current = self.worker.analyser.engine
-        still = f" Still running {current.model}." if current is not None else ""
-        self.message(text + still)
-        if "weights" in text and not self.property("quiet"):
-            self._offer_import(text + still)
+        self.message(text + self._still())
+
+    @Slot(str)
+    def _weights_missing(self, text: str) -> None:
+        """A model without weights here: say so, and offer to import a folder of upstream files."""
+        self.message(text + self._still())
+        if not self.property("quiet"):
+            self._offer_import(text + self._still())
 
     def _offer_import(self, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Model weights", text, parent=self)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from poseapp.errors import PoseappError
+from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.pipeline import LatestSlot, LiveAnalyser, LiveRecorder, LiveSettings, RateMeter
 
 
@@ -25,6 +25,7 @@ class InferenceWorker(QThread):
     failed = Signal(str)  # a message; the worker goes on with what it had
     configured = Signal()  # new settings are in force (a model that had to load has loaded)
     recorded = Signal(str)  # path of a finished recording
+    weights_missing = Signal(str)  # a model whose weights cannot be had here (``MissingWeightsError``)
     download = Signal(str, int, int)  # model, bytes done, bytes in all (0: unknown)
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
@@ -42,7 +43,7 @@ class InferenceWorker(QThread):
         self._stop = False
         self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
-        self._record_request: tuple[dict, Path | None, bool, float] | None = None
+        self._record_request: tuple[dict, Path | None, bool, float, tuple[str, ...]] | None = None
 
     def apply(self, settings: LiveSettings) -> None:
         with self._lock:
@@ -96,7 +97,8 @@ class InferenceWorker(QThread):
             self.analyser.load(progress)
         except Exception as exc:  # a model that cannot load must not end the thread: keep the old one
             self.analyser.settings, self.analyser.engine, self.analyser.localiser = old
-            self.failed.emit(str(exc) if isinstance(exc, PoseappError) else f"cannot load {settings.model}: {exc!r}")
+            text = str(exc) if isinstance(exc, PoseappError) else f"cannot load {settings.model}: {exc!r}"
+            (self.weights_missing if isinstance(exc, MissingWeightsError) else self.failed).emit(text)
             return
         finally:
             if self.analyser.engine is not None:

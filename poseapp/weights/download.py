@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from poseapp.errors import PoseappError
+from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.weights.manifest import git_blob_id
 
 CHUNK = 1 << 16
@@ -83,16 +83,16 @@ def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, tim
                         raise PoseappError(f"{url} sent more than {cap / 2**20:.1f} MB: not an upstream model "
                                            "file; download stopped")
                     if progress and progress(done, total) is False:
-                        raise PoseappError(f"download of {url} cancelled")
+                        raise MissingWeightsError(f"download of {url} cancelled")
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise PoseappError(
+        raise MissingWeightsError(
             f"could not download {url}: {reason}. Offline? Point POSEAPP_WEIGHTS_SOURCE at a folder "
             "of upstream model files, or run `poseapp weights import DIR`."
         ) from exc
     got = git_blob_id(part.read_bytes())
     if got != blob:
         part.unlink(missing_ok=True)
-        raise PoseappError(f"{dest.name} from {url} is corrupt: git blob id {got}, expected {blob}")
+        raise MissingWeightsError(f"{dest.name} from {url} is corrupt: git blob id {got}, expected {blob}")
     part.replace(dest)
     return dest

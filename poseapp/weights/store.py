@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseapp.errors import PoseappError
+from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.model.variants import VARIANTS, Variant, get_variant
 from poseapp.weights.download import MAX_WEIGHTS_BYTES, Progress, fetch
 from poseapp.weights.manifest import UpstreamFile, git_blob_id, load_manifest
@@ -182,7 +182,7 @@ def _install(variant: str, upstream_file: Path, entry: UpstreamFile, origin: str
 
     got = git_blob_id(_read_regular(upstream_file))
     if got != entry.blob:
-        raise PoseappError(
+        raise MissingWeightsError(
             f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
         )
     state = convert(upstream_file, variant, None if _torch_present() else _template_table(variant))
@@ -198,7 +198,7 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
     if path.is_file():
         return path
     if name not in VARIANTS:
-        raise PoseappError(f"the trained model {name} is gone from {path}; import it again")
+        raise MissingWeightsError(f"the trained model {name} is gone from {path}; import it again")
     entries = load_manifest().files_for(name)
     source = weights_source()
     if not _is_url(source):
@@ -206,7 +206,7 @@ def ensure_weights(variant: str, progress: Progress | None = None) -> Path:
             candidate = Path(source) / entry.path
             if candidate.is_file():
                 return _install(name, candidate, entry, str(candidate))
-        raise PoseappError(
+        raise MissingWeightsError(
             f"no weights for {name}: {source} has none of {', '.join(e.path for e in entries)}. "
             "Unset POSEAPP_WEIGHTS_SOURCE to download from upstream, or run `poseapp weights import DIR`."
         )
@@ -223,7 +223,7 @@ def upstream_file(entry: UpstreamFile, progress: Progress | None = None) -> Path
     if not _is_url(source):
         candidate = Path(source) / entry.path
         if not candidate.is_file():
-            raise PoseappError(f"no {entry.path} in {source}; unset POSEAPP_WEIGHTS_SOURCE to download it")
+            raise MissingWeightsError(f"no {entry.path} in {source}; unset POSEAPP_WEIGHTS_SOURCE to download it")
         return candidate
     return fetch(source.rstrip("/") + "/" + entry.path, cache_dir() / "downloads" / entry.name, entry.blob, progress)
 

@@ -3,6 +3,7 @@ dropping with a slow model, closing mid-play."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -408,3 +409,26 @@ def test_report_of_the_last_recording(qtbot, window, tmp_path):
     out = w.make_report("P-1")
     assert out == tmp_path / "clip_report.pdf" and out.stat().st_size > 10_000
     assert out.with_suffix(".html").exists() and "report written" in w.statusBar().currentMessage()
+
+
+def test_missing_weights_are_their_own_signal_and_other_failures_are_not(qtbot, window):
+    """A model whose weights cannot be had is told apart by its type (the window then offers an
+    import), not by the word "weights" in a message."""
+    from poseapp.errors import MissingWeightsError, PoseappError
+
+    def factory(options, progress):
+        if options.model == "I":
+            raise MissingWeightsError("no weights for I: the folder has none")
+        raise PoseappError("the weights file is odd")  # says "weights" but is another failure
+
+    w = window(engine_factory=factory)
+    missing, failed = [], []
+    w.worker.weights_missing.connect(missing.append)
+    w.worker.failed.connect(failed.append)
+    w.worker.apply(dataclasses.replace(w.panel.settings(), model="II"))  # fails the other way
+    qtbot.waitUntil(lambda: bool(failed), timeout=30_000)
+    assert failed[-1] == "the weights file is odd" and not missing
+    w.worker.apply(dataclasses.replace(w.panel.settings(), model="I"))
+    qtbot.waitUntil(lambda: bool(missing), timeout=30_000)
+    assert missing == ["no weights for I: the folder has none"]
+    assert "no weights for I" in w.statusBar().currentMessage()
