@@ -21,18 +21,14 @@ Tune with care: the scenes are few and the hidden clips are different.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import cv2
 import numpy as np
-from real_footage import LIMBS, SAMPLES, Case, _coco_people, build, runs
+from real_footage import LIMBS, SAMPLES, Case, _coco_people, build, measure_and_report
 
 from poseapp.inference.engine import Engine
 from poseapp.inference.roi import make_localiser
@@ -208,14 +204,8 @@ def main() -> int:
     p.add_argument("--json")
     args = p.parse_args()
     clips = build_clips(args.wide, args.crowd, args.seed)
-    rows = []
-    for run, engine in runs(args.models, args.quality, args.threads):
-        rows.append({**run, **evaluate(engine, clips)})
-        print(json.dumps({k: v for k, v in rows[-1].items() if k != "clips"}), file=sys.stderr)
-    report = {"date": date.today().isoformat(), "clips": len(clips), "frames": FRAMES, "size": list(SIZE),
-              "seed": args.seed, "machine": platform.machine(), "results": rows}
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    measure_and_report(args, lambda engine: evaluate(engine, clips),
+                       {"clips": len(clips), "frames": FRAMES, "size": list(SIZE)}, ("clips",))
     return 0
 
 

@@ -21,7 +21,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -190,6 +190,21 @@ def nobody_pictures() -> list[np.ndarray]:
     return [ski[:, :270], truck[:, :900]]
 
 
+def measure_and_report(args: argparse.Namespace, measure: Callable[[Engine], dict], about: dict,
+                       long_keys: tuple[str, ...]) -> list[dict]:
+    """Every run of ``runs`` measured, a line each on stderr (without ``long_keys``), and the
+    report (date, ``about``, seed, machine, results) written to ``args.json`` when given."""
+    rows = []
+    for run, engine in runs(args.models, args.quality, args.threads):
+        rows.append({**run, **measure(engine)})
+        print(json.dumps({k: v for k, v in rows[-1].items() if k not in long_keys}), file=sys.stderr)
+    report = {"date": date.today().isoformat(), **about, "seed": args.seed, "machine": platform.machine(),
+              "results": rows}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return rows
+
+
 def runs(models: list[str], quality: list[str] | None, threads: int | None) -> Iterator[tuple[dict, Engine]]:
     """The runs asked for, each described and with its CPU engine: the ``quality`` presets, or
     else the ``models`` without flip or scales."""
@@ -210,15 +225,8 @@ def main() -> int:
     p.add_argument("--json")
     args = p.parse_args()
     cases = build(args.count, args.seed)
-    rows = []
-    for run, engine in runs(args.models, args.quality, args.threads):
-        rows.append({**run, "roi": args.roi, **evaluate(engine, args.roi, cases)})
-        print(json.dumps({k: v for k, v in rows[-1].items() if k not in ("cases", "nobody_pictures")}),
-              file=sys.stderr)
-    report = {"date": date.today().isoformat(), "cases": len(cases), "people": len(shared_people()),
-              "seed": args.seed, "machine": platform.machine(), "results": rows}
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    measure_and_report(args, lambda engine: {"roi": args.roi, **evaluate(engine, args.roi, cases)},
+                       {"cases": len(cases), "people": len(shared_people())}, ("cases", "nobody_pictures"))
     return 0
 
 

@@ -510,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXIT_BAD_INPUT = 2
-TORCH_MODULES = ("torch", "torchvision", "timm")  # the [torch] extra
+TORCH_MODULES = ("torch", "torchvision", "timm")  # left out of the cpu bundle
 
 
 def person_arg(text: str) -> str:
@@ -561,11 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"poseapp: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except ModuleNotFoundError as exc:  # a light install (no torch) asked for what needs it
+    except ModuleNotFoundError as exc:  # the torch-free app (cpu bundle) asked for what needs torch
         if (exc.name or "").split(".")[0] not in TORCH_MODULES:
             raise
-        print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out: "
-              "pip install 'poseapp[torch]'", file=sys.stderr)
+        print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out (the cpu app); "
+              "install poseapp from source with its default dependencies", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -87,7 +87,7 @@ def resolve_device(device: str) -> str:
         from poseapp.weights.store import _torch_present
 
         usable = [d for d in present if d == "cpu" or _torch_has(d)]
-        hint = "" if _torch_present() else " (a GPU needs torch: pip install 'poseapp[torch]')"
+        hint = "" if _torch_present() else " (a GPU needs torch, which this install leaves out)"
         raise PoseappError(f"device {device!r} is not available here; available: {', '.join(usable)}{hint}")
     return device
 
@@ -169,7 +169,7 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
         graph, weights = store.onnx_graph(variant, progress)
         return OnnxBackend(str(graph), threads, spin, weights)
     if not store._torch_present():
-        raise PoseappError(f"the torch backend (and the {device} device) needs torch: pip install 'poseapp[torch]'")
+        raise PoseappError(f"the torch backend (and the {device} device) needs torch, which this install leaves out")
     if threads:
         import torch
 

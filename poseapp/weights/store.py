@@ -366,21 +366,15 @@ def _torch_present() -> bool:
         return False
 
 
-#: The weightless graph templates that ship with the package (``poseapp/weights/templates``).
-PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
 def template_for(variant: str) -> tuple[Path, Path] | None:
-    """A graph template of ``variant`` (its graph and JSON), for installs without torch: the
-    packaged app's, else the one that ships with the package."""
+    """A bundled graph template of ``variant`` (its graph and JSON), for installs without torch."""
     from poseapp.weights.onnx_template import template_paths
 
-    bundled = bundled_dir()
-    for folder in ([bundled / "templates"] if bundled is not None else []) + [PACKAGED_TEMPLATES]:
-        paths = template_paths(folder, variant)
-        if all(p.is_file() for p in paths):
-            return paths
-    return None
+    folder = bundled_dir()
+    if folder is None:
+        return None
+    paths = template_paths(folder / "templates", variant)
+    return paths if all(p.is_file() for p in paths) else None
 
 
 def _template_table(variant: str):
@@ -389,8 +383,7 @@ def _template_table(variant: str):
 
     found = template_for(variant)
     if found is None:
-        raise PoseappError(f"converting the {variant} weights needs torch (pip install 'poseapp[torch]') or "
-                           "the graph templates that ship with poseapp")
+        raise PoseappError(f"converting the {variant} weights needs torch, or this app's bundled graph templates")
     return load_spec(found[1])[0]
 
 
@@ -437,8 +430,8 @@ def onnx_graph(variant: str, progress: Progress | None = None) -> tuple[Path, di
         template = template_for(kind.name)
         if template is None:
             raise PoseappError(
-                f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch: "
-                "pip install 'poseapp[torch]', or copy an exported graph there"
+                f"no ONNX graph for {name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
+                "with its default dependencies, or copy an exported graph there"
             )
         from poseapp.weights.onnx_template import initializers, load_spec
 

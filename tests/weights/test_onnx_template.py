@@ -57,26 +57,3 @@ def test_a_kernel_the_template_cannot_run_is_refused(bundled):
     with pytest.raises(PoseappError, match="mixes channels"):
         initializers([step], {step["key"]: mixed}, "a trained checkpoint")
 
-
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_the_packaged_templates_are_the_exports_own_and_hold_no_weights(bundled, variant):
-    """``poseapp/weights/templates`` (committed, so a pip install without torch runs every variant)
-    is what ``export_template`` makes today, and every initializer points outside the file."""
-    import onnx
-
-    from poseapp.model.variants import VARIANTS as ALL
-    from poseapp.weights.onnx_template import template_paths
-    from poseapp.weights.store import PACKAGED_TEMPLATES
-
-    assert all(all(p.is_file() for p in template_paths(PACKAGED_TEMPLATES, v)) for v in ALL)
-    fresh_graph, fresh_json = template_paths(bundled / "templates", variant)
-    packaged_graph, packaged_json = template_paths(PACKAGED_TEMPLATES, variant)
-    assert json.loads(packaged_json.read_text()) == json.loads(fresh_json.read_text())
-    fresh, packaged = onnx.load(str(fresh_graph), load_external_data=False), onnx.load(
-        str(packaged_graph), load_external_data=False)
-    assert [(n.op_type, list(n.input), list(n.output)) for n in packaged.graph.node] == [
-        (n.op_type, list(n.input), list(n.output)) for n in fresh.graph.node]
-    for graph in ALL:
-        model = onnx.load(str(template_paths(PACKAGED_TEMPLATES, graph)[0]), load_external_data=False)
-        assert all(init.data_location == onnx.TensorProto.EXTERNAL and not init.raw_data
-                   for init in model.graph.initializer), graph
