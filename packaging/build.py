@@ -33,8 +33,9 @@ def stage_weights(stage: Path) -> Path:
     """RT's ONNX graph (exported from verified upstream weights), every variant's weightless graph
     template (so the torch-free app runs the variants it downloads) and the licence, into ``stage``."""
     from poseapp.model.variants import VARIANTS
+    from poseapp.weights.graphs import ensure_onnx
+    from poseapp.weights.install import weights_identity
     from poseapp.weights.onnx_template import export_template
-    from poseapp.weights.store import ensure_onnx, weights_identity
 
     graph = ensure_onnx("RT")
     if stage.exists():
@@ -80,7 +81,7 @@ def main() -> int:
               "build_s": round(built, 1)}
     image = args.image
     if image is None:
-        from poseapp.weights.store import weights_source
+        from poseapp.weights.install import weights_source
 
         image = str(Path(weights_source()) / "MPII.jpg")
     if Path(image).exists():

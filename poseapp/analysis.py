@@ -52,7 +52,7 @@ class AnalysisOptions:
     def check(self) -> None:
         """PoseappError for a setting that cannot work (an unknown model, mode, method or person rule)."""
         from poseapp.inference.roi import MODES, parse_person
-        from poseapp.weights.store import resolve
+        from poseapp.weights.models import resolve
 
         resolve(self.model)
         if self.roi not in MODES:
@@ -160,7 +160,7 @@ class FrameAnalyser:
 
 def result_metadata(source: dict, options: AnalysisOptions, models: list[str], frames: int, rom: dict) -> dict:
     """The keys every result JSON carries, live recording or analysed file."""
-    from poseapp.weights.store import weights_identity
+    from poseapp.weights.install import weights_identity
 
     return {
         "poseapp": __version__, "csv_schema": SCHEMA_VERSION,

@@ -38,6 +38,8 @@ from poseapp.smoothing import mask_low_scores, smooth_trajectory
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
 EXECUTORS = ("local", "ray")
+#: Memory one local worker may need: its model, the person search's RT, a few decoded frames.
+WORKER_MB = 700
 
 
 @dataclass(frozen=True)
@@ -415,10 +417,12 @@ def _worker_init(threads: int, parent: int) -> None:
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
-def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, executor: str = "local",
+def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int | None = 1,
+              executor: str = "local",
               progress: Progress | None = None, done: Callable[[VideoResult], None] | None = None
               ) -> list[VideoResult]:
-    """Every source through ``analyse_video``: in this process, ``workers`` processes, or on Ray.
+    """Every source through ``analyse_video``: in this process, ``workers`` processes (None:
+    ``auto_workers``), or on Ray.
 
     Each worker gets its own model and an equal share of the CPU threads unless ``options.threads``
     says otherwise. ``done`` hears of each video as it finishes (order of completion).
@@ -433,6 +437,8 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PoseappError(f"cannot make the output folder {out_dir}: {exc.strerror}") from exc
+    if workers is None:
+        workers = auto_workers(len(sources), options.device)
     with folder_lock(out_dir):
         results = _run(sources, out_dir, options, workers, executor, progress, done or (lambda r: None))
         try:
@@ -441,6 +447,23 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
             raise PoseappError(f"cannot write {out_dir / 'summary.csv'}: {exc.strerror}; each video's own "
                                "files are complete") from exc
     return results
+
+
+def auto_workers(videos: int, device: str = "auto") -> int:
+    """Videos at once when ``--workers`` is not given: one per core on the CPU, as many as the
+    videos and the free memory allow. Two one-thread ONNX Runtime sessions on two videos do more
+    than one two-thread session (its threads wait on each other inside every small layer), and
+    one video's decoding and writing overlap the other's inference (README: Batch throughput).
+    One on a GPU, which the processes would share."""
+    from poseapp.inference.backends import available_devices
+
+    if device != "cpu" and available_devices()[0] != "cpu":
+        return 1
+    try:
+        free_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (ValueError, OSError, AttributeError):  # not POSIX: the cores decide
+        free_mb = float("inf")
+    return max(1, min(videos, os.cpu_count() or 1, int(free_mb // WORKER_MB)))
 
 
 def _run(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int, executor: str,

@@ -125,8 +125,8 @@ def tflite_runner(variant: str, threads: int,
         say(f"upstream TFLite peer for {variant} skipped: ai-edge-litert is not installed (pip install "
             "'poseapp[bench]')")
         return None
+    from poseapp.weights.install import local_upstream_file, upstream_file
     from poseapp.weights.manifest import load_manifest
-    from poseapp.weights.store import local_upstream_file, upstream_file
 
     entry = next((f for f in load_manifest().files_for(variant) if f.path.endswith(".tflite")), None)
     if entry is None:

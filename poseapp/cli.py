@@ -53,34 +53,36 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    from poseapp.weights import store
     from poseapp.weights.download import text_progress
+    from poseapp.weights.install import STATUS_MEANING, ensure_weights, import_folder, status
+    from poseapp.weights.models import cached_path, resolve, trained_models
+    from poseapp.weights.trained import import_checkpoint
 
     if args.action == "list":
         seen = []
         for name in VARIANTS:
-            seen.append(store.status(name))
-            print(f"{name:9} {seen[-1]:16} {store.cached_path(name)}")
-        for name, variant in store.trained_models().items():
-            print(f"{name:9} {'trained ' + variant:16} {store.cached_path(name)}")
-        for status in dict.fromkeys(seen):
-            print(f"  {status}: {store.STATUS_MEANING[status]}")
+            seen.append(status(name))
+            print(f"{name:9} {seen[-1]:16} {cached_path(name)}")
+        for name, variant in trained_models().items():
+            print(f"{name:9} {'trained ' + variant:16} {cached_path(name)}")
+        for state in dict.fromkeys(seen):
+            print(f"  {state}: {STATUS_MEANING[state]}")
     elif args.action == "fetch":
         if not args.target:
             raise PoseappError("weights fetch needs a variant, e.g. `poseapp weights fetch RT`")
         from poseapp.model.variants import get_variant
 
         name = get_variant(args.target).name
-        print(store.ensure_weights(name, text_progress(f"EfficientPose{name}")))
+        print(ensure_weights(name, text_progress(f"EfficientPose{name}")))
     else:
         if not args.target:
             raise PoseappError("weights import needs a folder of upstream files, or a trained checkpoint")
         target = Path(args.target)
         if target.is_file() or (target / "best.safetensors").is_file():
-            name = store.import_checkpoint(target, args.name)
-            print(f"imported trained model {name} ({store.resolve(name)[1].name}); use it as --model {name}")
+            name = import_checkpoint(target, args.name)
+            print(f"imported trained model {name} ({resolve(name).variant.name}); use it as --model {name}")
             return 0
-        done = store.import_folder(target)
+        done = import_folder(target)
         if not done:
             raise PoseappError(f"{args.target} holds no upstream model file named as in weights/manifest.json")
         print("imported: " + ", ".join(done))
@@ -137,7 +139,8 @@ def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...]):
     """An engine on a trained checkpoint (safetensors with its variant in the metadata), torch on CPU."""
     from poseapp.inference.backends import TorchBackend
     from poseapp.inference.engine import Engine
-    from poseapp.weights.store import checkpoint_variant, load_state_file
+    from poseapp.weights.cache import load_state_file
+    from poseapp.weights.models import checkpoint_variant
 
     state = load_state_file(Path(path))
     variant = checkpoint_variant(Path(path))
@@ -201,7 +204,7 @@ class _VideoProgress:
 
 
 def cmd_video(args: argparse.Namespace) -> int:
-    from poseapp.batch import VideoOptions, expand_inputs, run_batch
+    from poseapp.batch import VideoOptions, auto_workers, expand_inputs, run_batch
 
     sources = expand_inputs(args.inputs)
     if not sources:
@@ -214,9 +217,12 @@ def cmd_video(args: argparse.Namespace) -> int:
                            start_s=args.start, end_s=args.end, formats=tuple(args.formats.split(",")),
                            height_m=args.height, scale_line=args.scale_line, calibration=args.calibration)
     bar = _VideoProgress(len(sources))
-    results = run_batch(sources, Path(args.out), options, args.workers, args.executor,
-                        progress=bar.frame if args.workers <= 1 and args.executor == "local" else None,
-                        done=bar.video)
+    workers = args.workers or auto_workers(len(sources), options.device)
+    if workers > 1 and args.executor == "local":
+        print(f"{len(sources)} videos, {workers} at once (each in its own process; --workers sets it)",
+              file=sys.stderr, flush=True)
+    results = run_batch(sources, Path(args.out), options, workers, args.executor,
+                        progress=bar.frame if workers <= 1 and args.executor == "local" else None, done=bar.video)
     counts = {k: sum(r.status == k for r in results) for k in ("done", "skipped", "failed")}
     print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed; "
           f"summary in {Path(args.out) / 'summary.csv'}", file=sys.stderr)
@@ -335,7 +341,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     image = Path(args.image) if args.image else None
     if image is None:  # upstream's sample photo, where a folder of upstream's files is on this machine
-        from poseapp.weights.store import local_upstream_folders
+        from poseapp.weights.install import local_upstream_folders
 
         found = [f / "MPII.jpg" for f in local_upstream_folders() if (f / "MPII.jpg").is_file()]
         if not found:
@@ -414,8 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--annotate", action="store_true", help="also write <name>_pose.mp4 with the skeleton")
     sp.add_argument("--batch-size", type=int_in("batch-size"), default=1,
                     help="frames per forward pass (with --roi full)")
-    sp.add_argument("--workers", type=int_in("workers"), default=1,
-                    help="videos processed at once, each with its own model")
+    sp.add_argument("--workers", type=int_in("workers"), default=None,
+                    help="videos processed at once, each with its own model and a share of the cores "
+                         "(default: one per core, no more than the videos; 1 on a GPU)")
     sp.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")

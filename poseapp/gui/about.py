@@ -26,7 +26,7 @@ def icon_path() -> Path | None:
 
 def build_info() -> dict:
     """What `packaging/build.py` recorded (flavour, build date); empty when running from source."""
-    from poseapp.weights.store import bundled_dir
+    from poseapp.weights.cache import bundled_dir
 
     folder = bundled_dir()
     try:

@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
         if box.clickedButton() is import_button:
             folder = QFileDialog.getExistingDirectory(self, "Folder with upstream model files")
             if folder:
-                from poseapp.weights.store import import_folder
+                from poseapp.weights.install import import_folder
 
                 try:
                     done = import_folder(Path(folder))
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
 
     def import_trained_model(self, path: Path, name: str | None = None) -> str | None:
         """Add a ``poseapp train`` checkpoint to the model list and switch to it; a bad file is a message."""
-        from poseapp.weights.store import import_checkpoint
+        from poseapp.weights.trained import import_checkpoint
 
         try:
             name = import_checkpoint(path, name)

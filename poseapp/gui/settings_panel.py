@@ -23,7 +23,7 @@ from poseapp.model.variants import VARIANTS, get_variant
 from poseapp.outputs import DEFAULT_FORMATS, DESCRIPTIONS, FORMATS
 from poseapp.pipeline import LiveSettings
 from poseapp.presets import PRESETS
-from poseapp.weights.store import trained_models
+from poseapp.weights.models import trained_models
 
 DEFAULT_ANGLES = ("left_knee_flexion", "right_knee_flexion", "left_elbow_flexion", "right_elbow_flexion")
 

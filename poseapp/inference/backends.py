@@ -18,6 +18,7 @@ import numpy as np
 
 from poseapp.errors import PoseappError
 from poseapp.weights.download import Progress
+from poseapp.weights.models import ModelRef
 
 
 class Backend(Protocol):
@@ -66,9 +67,9 @@ def available_devices() -> list[str]:
     import platform
     import sys
 
-    from poseapp.weights.store import _torch_present
+    from poseapp.extras import torch_present
 
-    if not _torch_present():
+    if not torch_present():
         return ["cpu"]
     found = []
     if _cuda_driver_devices() > 0:
@@ -84,10 +85,10 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return next((d for d in present if d == "cpu" or _torch_has(d)), "cpu")
     if device not in present or (device != "cpu" and not _torch_has(device)):
-        from poseapp.weights.store import _torch_present
+        from poseapp.extras import torch_present
 
         usable = [d for d in present if d == "cpu" or _torch_has(d)]
-        hint = "" if _torch_present() else " (a GPU needs torch, which this install leaves out)"
+        hint = "" if torch_present() else " (a GPU needs torch, which this install leaves out)"
         raise PoseappError(f"device {device!r} is not available here; available: {', '.join(usable)}{hint}")
     return device
 
@@ -153,10 +154,15 @@ class OnnxBackend:
         return self.session.run(None, {self.input: np.ascontiguousarray(batch, np.float32)})[0]
 
 
-def create_backend(variant: str, device: str = "auto", backend: str = "auto", threads: int | None = None,
+def create_backend(model: str | ModelRef, device: str = "auto", backend: str = "auto", threads: int | None = None,
                    progress: Progress | None = None, spin: bool = True) -> Backend:
-    """The runtime for ``variant``: ONNX Runtime on CPU unless told otherwise, torch on a GPU."""
-    from poseapp.weights import store
+    """The runtime for ``model``: ONNX Runtime on CPU unless told otherwise, torch on a GPU."""
+    from poseapp.extras import torch_present
+    from poseapp.weights.graphs import onnx_graph
+    from poseapp.weights.install import load_state
+    from poseapp.weights.models import resolve
+
+    ref = resolve(model)
 
     if backend not in BACKENDS:
         raise PoseappError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -166,13 +172,12 @@ def create_backend(variant: str, device: str = "auto", backend: str = "auto", th
     if backend == "onnx":
         if device != "cpu":
             raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
-        graph, weights = store.onnx_graph(variant, progress)
+        graph, weights = onnx_graph(ref, progress)
         return OnnxBackend(str(graph), threads, spin, weights)
-    if not store._torch_present():
+    if not torch_present():
         raise PoseappError(f"the torch backend (and the {device} device) needs torch, which this install leaves out")
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    return TorchBackend(store.resolve(variant)[1].name, store.load_state(variant, progress), device,
-                        source=str(store.cached_path(variant)))
+    return TorchBackend(ref.variant.name, load_state(ref, progress), device, source=str(ref.weights_path))

@@ -13,7 +13,7 @@ from poseapp.joints import FLIP
 from poseapp.model.variants import Variant
 from poseapp.pose import Box, Pose
 from poseapp.weights.download import Progress
-from poseapp.weights.store import resolve
+from poseapp.weights.models import resolve
 
 #: The shortest image side the model is run on: below it nobody can be seen, and a search over a
 #: thin strip would need thousands of windows.
@@ -56,20 +56,21 @@ class Engine:
     spin: let ONNX Runtime's threads busy-wait (faster alone; off where other threads need the CPU).
     """
 
-    def __init__(self, variant: str = "RT", device: str = "auto", backend: Backend | str = "auto",
+    def __init__(self, model: str = "RT", device: str = "auto", backend: Backend | str = "auto",
                  flip: bool = False, refine: bool = True, threads: int | None = None,
                  progress: Progress | None = None, spin: bool = True, scales: tuple[float, ...] = (1.0,)) -> None:
-        self.model: str
-        self.variant: Variant
-        self.model, self.variant = resolve(variant)
+        ref = resolve(model)
+        self.model: str = ref.name
+        self.variant: Variant = ref.variant
         self.flip = flip
         self.refine = refine
         self.spin = spin
+        self.threads = threads
         if not scales or min(scales) <= 0:
             raise PoseappError(f"test scales must be positive, not {scales}")
         self.scales = tuple(sorted({1.0, *(float(x) for x in scales)}))
         if isinstance(backend, str):
-            backend = create_backend(self.model, device, backend, threads, progress, spin)
+            backend = create_backend(ref, device, backend, threads, progress, spin)
         self.backend = backend
 
     @property

@@ -520,7 +520,7 @@ def make_localiser(mode: str, engine: Engine) -> Localiser:
     if engine.model != "RT":
         try:
             search = Engine("RT", device=engine.backend.device, backend=engine.backend.name,
-                            spin=getattr(engine, "spin", True))
+                            spin=getattr(engine, "spin", True), threads=getattr(engine, "threads", None))
         except PoseappError:
             search = None
     auto = AutoSearch(search)

@@ -18,7 +18,7 @@ def count_flops(model, resolution: int) -> int:
 
 def summarise(name: str) -> dict:
     from poseapp.model.efficientpose import count_parameters, create_model
-    from poseapp.weights.store import status
+    from poseapp.weights.install import status
 
     model = create_model(name)
     v = model.variant

@@ -89,7 +89,7 @@ def initial_model(options: TrainOptions, say: Callable[[str], None]):
     model = create_model(options.variant)
     if options.init == "official":
         from poseapp.weights.convert import check_state
-        from poseapp.weights.store import load_state
+        from poseapp.weights.install import load_state
 
         state = load_state(options.variant)
         check_state(model, state, "the official weights")
@@ -325,7 +325,7 @@ class DivergenceWatch:
 
 def _save_epoch(out: Path, record: dict, row: dict, model, optimiser, variant: str) -> None:
     """Weights, optimiser, best weights, run.json, log.csv and curves.png, each written atomically."""
-    from poseapp.weights.store import save_state
+    from poseapp.weights.cache import save_state
 
     record["history"].append(row)
     record["epoch"] = row["epoch"]

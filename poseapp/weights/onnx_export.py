@@ -1,9 +1,9 @@
 """Our module with its converted weights -> an ONNX graph for ONNX Runtime (needs torch).
 
 The graph takes NHWC float32 images and returns NCHW heatmaps like every backend (the input
-transpose lives inside it, where ONNX Runtime fuses it) and has a free batch axis. The store names the file by the
-SHA-256 of the weights it was exported from, so a graph left over from other weights is never
-used. The ``onnx`` package is not needed (it pins a newer
+transpose lives inside it, where ONNX Runtime fuses it) and has a free batch axis.
+``weights.graphs`` names the file by the SHA-256 of the weights it was exported from, so a graph
+left over from other weights is never used. The ``onnx`` package is not needed (it pins a newer
 protobuf than MediaPipe 0.10.14 allows, and the benchmark loads both).
 """
 

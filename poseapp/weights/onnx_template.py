@@ -30,6 +30,25 @@ def template_paths(folder: Path, variant: str) -> tuple[Path, Path]:
     return folder / f"{stem}.onnx", folder / f"{stem}.json"
 
 
+def template_for(variant: str) -> tuple[Path, Path] | None:
+    """The packaged app's template of ``variant`` (its graph and JSON), or None."""
+    from poseapp.weights.cache import bundled_dir
+
+    folder = bundled_dir()
+    if folder is None:
+        return None
+    paths = template_paths(folder / "templates", variant)
+    return paths if all(p.is_file() for p in paths) else None
+
+
+def template_table(variant: str) -> LayerTable:
+    """The layer table that converts ``variant``'s upstream file without torch."""
+    found = template_for(variant)
+    if found is None:
+        raise PoseappError(f"converting the {variant} weights needs torch, or this app's bundled graph templates")
+    return load_spec(found[1])[0]
+
+
 def load_spec(json_path: Path) -> tuple[LayerTable, list[dict]]:
     """The layer table and the initializer recipe of a template."""
     data = json.loads(Path(json_path).read_text())

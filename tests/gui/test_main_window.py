@@ -81,10 +81,10 @@ def test_variant_switch_while_playing(qtbot, window, pan_zoom_clip):
 
 
 def test_imported_trained_model_is_listed_and_runs(qtbot, window, tmp_path, pan_zoom_clip):
-    from poseapp.weights import store
+    from poseapp.weights import cache, install, models
 
     run = tmp_path / "knee-study"
-    store.save_state(run / "best.safetensors", store.load_state("RT"), {"variant": "RT"})
+    cache.save_state(run / "best.safetensors", install.load_state("RT"), {"variant": "RT"})
     w = window()
     w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 1)
@@ -97,7 +97,7 @@ def test_imported_trained_model_is_listed_and_runs(qtbot, window, tmp_path, pan_
         qtbot.waitUntil(lambda: "knee-study" in w.status_model.text(), timeout=300_000)
         assert wait_for_results(qtbot, w, 2)[-1].model == "knee-study"
     finally:
-        store.cached_path("knee-study").unlink()
+        models.cached_path("knee-study").unlink()
 
 
 def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_path, pan_zoom_clip):

@@ -11,7 +11,7 @@ from poseapp.errors import PoseappError
 from poseapp.inference.backends import OnnxBackend, create_backend
 from poseapp.inference.engine import Engine
 from poseapp.io.images import read_rgb
-from poseapp.weights import store
+from poseapp.weights import cache, graphs, models
 from tests.conftest import UPSTREAM
 from tests.helpers import run_without
 
@@ -21,10 +21,10 @@ TORCH = ("torch", "torchvision", "timm")
 def test_cpu_defaults_to_onnx_and_graph_is_reused():
     backend = create_backend("RT", device="cpu")
     assert isinstance(backend, OnnxBackend)
-    graph = store.ensure_onnx("RT")
-    assert store._sha256(store.cached_path("RT"))[:16] in graph.name
+    graph = graphs.ensure_onnx("RT")
+    assert cache.sha256(models.cached_path("RT"))[:16] in graph.name
     stamp = graph.stat().st_mtime_ns
-    assert store.ensure_onnx("RT") == graph and graph.stat().st_mtime_ns == stamp
+    assert graphs.ensure_onnx("RT") == graph and graph.stat().st_mtime_ns == stamp
 
 
 def test_onnx_matches_torch_on_a_batch(engines):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from poseapp.weights import store
+from poseapp.weights import install
 from tests.conftest import MPII_DIR
 
 # BatchNorm is frozen when fine-tuning official weights, so per-process batches of 2 normalise
@@ -37,7 +37,7 @@ def test_two_processes_under_torchrun_equal_one_with_the_joint_batch(tmp_path):
     assert run_two["step"] == run_one["step"] == 3
     assert run_two["history"][0]["loss"] == pytest.approx(run_one["history"][0]["loss"], rel=1e-4)
     a, b = load_file(str(two / "last.safetensors")), load_file(str(one / "last.safetensors"))
-    start = store.load_state("RT")
+    start = install.load_state("RT")
     trained = max(float(np.abs(b[k] - start[k]).max()) for k in b)
     apart = max(float(np.abs(a[k] - b[k]).max()) for k in a)
     assert trained > 1e-5 and apart < 0.01 * trained  # both moved, and moved alike

@@ -10,7 +10,7 @@ import pytest
 from poseapp.cli import main
 from poseapp.io.images import read_rgb
 from poseapp.training.trainer import TrainOptions, load_data, train
-from poseapp.weights import store
+from poseapp.weights import models
 from tests.conftest import MPII_DIR
 
 
@@ -40,7 +40,7 @@ def test_train_resume_and_eval(tmp_path, capsys):
         assert imported["model"] == "rt-from-scratch"
         assert imported["overall"]["0.5"] == pytest.approx(result["overall"]["0.5"], abs=3)
     finally:
-        store.cached_path("rt-from-scratch").unlink()
+        models.cached_path("rt-from-scratch").unlink()
 
 
 @pytest.mark.slow

@@ -35,11 +35,11 @@ def test_torch_free_install_runs_a_downloaded_variant_from_its_template(bundled,
         "import json\n"
         "from poseapp.inference.engine import Engine\n"
         "from poseapp.io.images import read_rgb\n"
-        "from poseapp.weights import store\n"
+        "from poseapp.weights import models\n"
         f"engine = Engine({variant!r}, backend='onnx')\n"
         f"pose = engine.predict(read_rgb({str(UPSTREAM / 'MPII.jpg')!r}))\n"
         "print(json.dumps({'keypoints': pose.keypoints.tolist(), 'graph': engine.backend.path,"
-        f" 'cached': store.cached_path({variant!r}).exists()}}))\n"
+        f" 'cached': models.cached_path({variant!r}).exists()}}))\n"
     )
     env = {"POSEAPP_BUNDLED": str(bundled), "POSEAPP_CACHE": str(cache), "POSEAPP_WEIGHTS_SOURCE": str(UPSTREAM)}
     run = run_without(("torch", "torchvision", "timm", "onnx"), body, env)

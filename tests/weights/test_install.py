@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from poseapp.errors import PoseappError
-from poseapp.weights import store
+from poseapp.model.variants import get_variant
+from poseapp.weights import cache, graphs, install, models, trained
 from poseapp.weights.download import fetch
 from poseapp.weights.manifest import git_blob_id, load_manifest
 from poseapp.weights.tflite_reader import TFLiteGraph
@@ -36,11 +37,11 @@ def test_manifest_pins_upstream_and_blob_ids_match_shared_files():
 def test_download_from_file_url_converts_and_caches(own_cache, monkeypatch):
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", UPSTREAM.as_uri())
     seen = []
-    path = store.ensure_weights("RT_LITE", lambda done, total: seen.append(done) or True)
-    assert path.exists() and store.status("RT_LITE") == store.CACHED
+    path = install.ensure_weights("RT_LITE", lambda done, total: seen.append(done) or True)
+    assert path.exists() and install.status("RT_LITE") == install.CACHED
     assert seen and seen[-1] == (UPSTREAM / "tflite/EfficientPoseRT_LITE.tflite").stat().st_size
     assert not list((own_cache / "downloads").glob("*"))  # the raw download is not kept
-    state = store.load_state("RT_LITE")
+    state = install.load_state("RT_LITE")
     assert all(v.dtype == np.float32 for v in state.values())
 
 
@@ -52,10 +53,10 @@ def test_corrupt_download_names_both_hashes_and_caches_nothing(own_cache, tmp_pa
     (mirror / "tflite/EfficientPoseRT.tflite").write_bytes(bytes(data))
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", mirror.as_uri())
     with pytest.raises(PoseappError) as err:
-        store.ensure_weights("RT")
+        install.ensure_weights("RT")
     msg = str(err.value)
     assert "EfficientPoseRT.tflite" in msg and git_blob_id(bytes(data)) in msg and "98c4c1c48ea7" in msg
-    assert not store.cached_path("RT").exists()
+    assert not models.cached_path("RT").exists()
     assert not list((own_cache / "downloads").glob("*"))
 
 
@@ -71,24 +72,24 @@ def test_interrupted_part_file_is_restarted_cleanly(tmp_path):
 def test_offline_gives_clear_message(own_cache, monkeypatch):
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/models/")
     with pytest.raises(PoseappError, match="could not download .*POSEAPP_WEIGHTS_SOURCE"):
-        store.ensure_weights("RT")
+        install.ensure_weights("RT")
 
 
 def test_folder_source_missing_variant_is_reported(own_cache):
-    assert store.status("III") == store.MISSING
+    assert install.status("III") == install.MISSING
     with pytest.raises(PoseappError, match="no weights for III"):
-        store.ensure_weights("III")
+        install.ensure_weights("III")
 
 
 def test_import_folder_flat_layout_and_wrong_file(own_cache, tmp_path):
     flat = tmp_path / "flat"
     flat.mkdir()
     shutil.copy(UPSTREAM / "keras/EfficientPoseI_LITE.h5", flat)
-    assert store.import_folder(flat) == ["I_LITE"]
-    assert store.status("I_LITE") == store.CACHED
+    assert install.import_folder(flat) == ["I_LITE"]
+    assert install.status("I_LITE") == install.CACHED
     shutil.copy(UPSTREAM / "tflite/EfficientPoseRT.tflite", flat / "EfficientPoseI.tflite")
     with pytest.raises(PoseappError, match="is not the upstream tflite/EfficientPoseI.tflite"):
-        store.import_folder(flat)
+        install.import_folder(flat)
 
 
 def test_keras_and_tflite_conversions_agree():
@@ -123,47 +124,47 @@ def test_trained_checkpoint_imports_and_runs_like_the_weights_it_holds(tmp_path,
     from poseapp.io.images import read_rgb
 
     run = tmp_path / "clinic-run"
-    store.save_state(run / "best.safetensors", store.load_state("RT"),
+    cache.save_state(run / "best.safetensors", install.load_state("RT"),
                      {"variant": "RT", "source": "poseapp train, epoch 3", "run": str(run)})
     assert main(["weights", "import", str(run)]) == 0
     assert "clinic-run" in capsys.readouterr().out
-    assert store.trained_models() == {"clinic-run": "RT"}
-    assert store.resolve("CLINIC-RUN") == ("clinic-run", store.get_variant("RT"))
-    identity = store.weights_identity("clinic-run")
+    assert models.trained_models() == {"clinic-run": "RT"}
+    assert models.resolve("CLINIC-RUN") == models.ModelRef("clinic-run", get_variant("RT"))
+    identity = install.weights_identity("clinic-run")
     assert identity["trained_model"] == "clinic-run" and identity["run"] == str(run)
     rgb = read_rgb(UPSTREAM / "MPII.jpg")
     mine, official = Engine("clinic-run", backend="onnx").predict(rgb), Engine("RT", backend="onnx").predict(rgb)
     assert mine.variant == "clinic-run"
     np.testing.assert_allclose(mine.keypoints, official.keypoints, atol=1e-4)
     assert main(["weights", "list"]) == 0 and "trained RT" in capsys.readouterr().out
-    store.trained_dir().joinpath("clinic-run.safetensors").unlink()
-    store.ensure_onnx("RT")  # re-exporting an official graph leaves other models' graphs alone
+    cache.trained_dir().joinpath("clinic-run.safetensors").unlink()
+    graphs.ensure_onnx("RT")  # re-exporting an official graph leaves other models' graphs alone
 
 
 def test_trained_checkpoint_import_refuses_bad_files(tmp_path):
-    state = store.load_state("RT")
-    unnamed = store.save_state(tmp_path / "a" / "best.safetensors", state, {"source": "somewhere"})
+    state = install.load_state("RT")
+    unnamed = cache.save_state(tmp_path / "a" / "best.safetensors", state, {"source": "somewhere"})
     with pytest.raises(PoseappError, match="which variant"):
-        store.import_checkpoint(unnamed)
-    wrong = store.save_state(tmp_path / "b" / "best.safetensors", state, {"variant": "I"})
+        trained.import_checkpoint(unnamed)
+    wrong = cache.save_state(tmp_path / "b" / "best.safetensors", state, {"variant": "I"})
     with pytest.raises(PoseappError, match="do not fit I"):
-        store.import_checkpoint(wrong)
-    good = store.save_state(tmp_path / "c" / "best.safetensors", state, {"variant": "RT"})
+        trained.import_checkpoint(wrong)
+    good = cache.save_state(tmp_path / "c" / "best.safetensors", state, {"variant": "RT"})
     with pytest.raises(PoseappError, match="official variant"):
-        store.import_checkpoint(good, "ii-lite")
+        trained.import_checkpoint(good, "ii-lite")
     (tmp_path / "junk.safetensors").write_text("not a checkpoint")
     with pytest.raises(PoseappError, match="not a safetensors"):
-        store.import_checkpoint(tmp_path / "junk.safetensors")
+        trained.import_checkpoint(tmp_path / "junk.safetensors")
     with pytest.raises(PoseappError, match="unknown model 'nobody'"):
-        store.resolve("nobody")
-    assert not store.trained_models()
+        models.resolve("nobody")
+    assert not models.trained_models()
 
 
 def test_bundled_graph_runs_without_weights_or_network(tmp_path, monkeypatch):
     """A packaged app's first start: nothing cached, offline, the bundled RT graph is used as it is."""
     import os
 
-    graph = store.ensure_onnx("RT")  # the session cache's graph, before the empty cache takes over
+    graph = graphs.ensure_onnx("RT")  # the session cache's graph, before the empty cache takes over
     bundled = tmp_path / "bundled"
     bundled.mkdir()
     shutil.copy2(graph, bundled / graph.name)
@@ -174,7 +175,7 @@ def test_bundled_graph_runs_without_weights_or_network(tmp_path, monkeypatch):
     monkeypatch.setenv("POSEAPP_CACHE", str(empty))
     monkeypatch.setenv("POSEAPP_BUNDLED", str(bundled))
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", "http://127.0.0.1:9/models/")
-    assert store.ensure_onnx("RT") == bundled / graph.name
+    assert graphs.ensure_onnx("RT") == bundled / graph.name
     assert not empty.exists()  # nothing downloaded, converted or exported
 
 
@@ -182,16 +183,16 @@ def test_status_says_what_is_really_there(own_cache, tmp_path, monkeypatch):
     """Offline with nothing cached: every variant needs a download; a folder source holds only
     what is in it (III and IV are not in upstream's shared folder)."""
     monkeypatch.delenv("POSEAPP_WEIGHTS_SOURCE")
-    assert {store.status(v) for v in ("RT", "III", "IV")} == {store.DOWNLOAD}
+    assert {install.status(v) for v in ("RT", "III", "IV")} == {install.DOWNLOAD}
     monkeypatch.setenv("POSEAPP_WEIGHTS_SOURCE", str(UPSTREAM))
-    assert store.status("RT") == store.IN_SOURCE and store.status("IV") == store.MISSING
-    store.import_folder(UPSTREAM)
-    assert store.status("RT") == store.CACHED and store.status("IV") == store.MISSING
-    store.cached_path("I").unlink()
-    store.cached_path("I").mkdir()  # a folder where the file should be is not weights
-    assert store.status("I") != store.CACHED
+    assert install.status("RT") == install.IN_SOURCE and install.status("IV") == install.MISSING
+    install.import_folder(UPSTREAM)
+    assert install.status("RT") == install.CACHED and install.status("IV") == install.MISSING
+    models.cached_path("I").unlink()
+    models.cached_path("I").mkdir()  # a folder where the file should be is not weights
+    assert install.status("I") != install.CACHED
     with pytest.raises(PoseappError, match="not a regular file"):
-        store._sha256(store.cached_path("I"))
+        cache.sha256(models.cached_path("I"))
 
 
 def test_download_is_cut_off_past_the_limit(tmp_path):
@@ -204,20 +205,20 @@ def test_download_is_cut_off_past_the_limit(tmp_path):
 
 
 def test_non_finite_weights_and_case_twins_are_refused(tmp_path):
-    state = store.load_state("RT")
+    state = install.load_state("RT")
     key = next(iter(state))
     bad = {**state, key: np.full_like(state[key], np.nan)}
-    path = store.save_state(tmp_path / "nan" / "best.safetensors", bad, {"variant": "RT"})
+    path = cache.save_state(tmp_path / "nan" / "best.safetensors", bad, {"variant": "RT"})
     with pytest.raises(PoseappError, match="NaN or infinite"):
-        store.import_checkpoint(path, "nanmodel")
-    good = store.save_state(tmp_path / "ok" / "best.safetensors", state, {"variant": "RT"})
+        trained.import_checkpoint(path, "nanmodel")
+    good = cache.save_state(tmp_path / "ok" / "best.safetensors", state, {"variant": "RT"})
     try:
-        assert store.import_checkpoint(good, "kneemodel") == "kneemodel"
+        assert trained.import_checkpoint(good, "kneemodel") == "kneemodel"
         with pytest.raises(PoseappError, match="differ only in case"):
-            store.import_checkpoint(good, "KNEEMODEL")
-        assert store.resolve("KNEEMODEL")[0] == "kneemodel"
+            trained.import_checkpoint(good, "KNEEMODEL")
+        assert models.resolve("KNEEMODEL").name == "kneemodel"
     finally:
-        store.cached_path("kneemodel").unlink()
+        models.cached_path("kneemodel").unlink()
 
 
 def test_download_progress_is_plain_lines_in_a_log(capsys):

@@ -1,0 +1,86 @@
+"""The ONNX graphs the CPU engine runs, cached beside the weights they were exported from.
+
+A graph is named by the SHA-256 of its weights file and the graph layout version, so it is never
+paired with other weights or made by older code. Exporting needs torch; running a graph does not,
+so a torch-free install (the packaged ``cpu`` app) uses a graph already exported, or its bundled
+template filled with the weights (``onnx_template``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from poseapp.errors import PoseappError
+from poseapp.extras import torch_present
+from poseapp.weights.cache import bundled_dir, onnx_dir, sha256
+from poseapp.weights.download import Progress
+from poseapp.weights.install import ensure_weights, load_state
+from poseapp.weights.models import ModelRef, resolve
+
+log = logging.getLogger(__name__)
+
+
+def graph_path(ref: ModelRef, digest: str) -> Path:
+    """The graph's file: model, the weights' SHA-256 (16 hex digits) and the graph layout version."""
+    from poseapp.weights.onnx_export import GRAPH_VERSION
+
+    stem = f"EfficientPose{ref.name}" if ref.official else f"trained-{ref.name}"
+    return onnx_dir() / f"{stem}-{digest[:16]}-g{GRAPH_VERSION}.onnx"
+
+
+def cached_graphs(folder: Path, ref: ModelRef, any_version: bool = False) -> list[Path]:
+    """The graphs of ``ref`` in ``folder`` for any weights, oldest first; of the current graph
+    layout only unless ``any_version``."""
+    stem, _, version = graph_path(ref, "0" * 16).name.rsplit("-", 2)
+    pattern = f"{stem}-{'[0-9a-f]' * 16}-{'g*.onnx' if any_version else version}"
+    return sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime)
+
+
+def ensure_onnx(model: str | ModelRef, progress: Progress | None = None) -> Path:
+    """The ONNX graph for ``model`` (see ``onnx_graph``)."""
+    return onnx_graph(model, progress)[0]
+
+
+def onnx_graph(model: str | ModelRef, progress: Progress | None = None
+               ) -> tuple[Path, dict[str, np.ndarray] | None]:
+    """The ONNX graph for ``model``, exported from its cached weights when missing or stale, and
+    the weights to hand ONNX Runtime with it (None: the graph holds its own).
+
+    Without torch, a graph already in the cache is used as it is (the weights file may be absent);
+    failing that, the bundled template of its variant, filled with the (downloaded) weights.
+    """
+    ref = resolve(model)
+    weights = ref.weights_path
+    if weights.exists():
+        path = graph_path(ref, sha256(weights))
+        if path.exists():
+            return path, None
+    else:
+        for folder in (onnx_dir(), bundled_dir()):
+            found = cached_graphs(folder, ref) if folder else []
+            if found:
+                return found[-1], None
+    if not torch_present():
+        from poseapp.weights.onnx_template import initializers, load_spec, template_for
+
+        template = template_for(ref.variant.name)
+        if template is None:
+            raise PoseappError(
+                f"no ONNX graph for {ref.name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
+                "with its default dependencies, or copy an exported graph there"
+            )
+        state = load_state(ref, progress)
+        return template[0], initializers(load_spec(template[1])[1], state, str(ref.weights_path))
+    from poseapp.weights.onnx_export import export_onnx
+
+    log.info("preparing the %s model for this machine (first use only; about 10 s)", ref.name)
+    weights = ensure_weights(ref, progress)
+    path = graph_path(ref, sha256(weights))
+    export_onnx(ref.variant.name, load_state(ref), path, str(weights))
+    for old in cached_graphs(onnx_dir(), ref, any_version=True):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path, None
