@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from poseapp.angles import ANGLE_NAMES
-from poseapp.batch import VideoOptions, analyse_video, expand_inputs, run_batch
+from poseapp import batch
+from poseapp.batch import VideoOptions, analyse_video, auto_workers, expand_inputs, run_batch
 from poseapp.cli import main
 from poseapp.errors import PoseappError
 from poseapp.io.folder_lock import LOCK_NAME, folder_lock
@@ -88,6 +89,38 @@ def test_workers_give_the_same_rows(tmp_path):
     for stem in (DEMO.stem, POSETRACK.stem):
         a, b = read_records(tmp_path / "one" / f"{stem}.csv"), read_records(tmp_path / "two" / f"{stem}.csv")
         assert np.allclose(a.values, b.values, atol=0.05, equal_nan=True)
+
+
+def test_auto_workers_one_per_core_within_videos_memory_and_gpu(monkeypatch):
+    page = 4096
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr("poseapp.inference.backends.available_devices", lambda: ["cpu"])
+    free = {"SC_AVPHYS_PAGES": 64 * 2**30 // page, "SC_PAGE_SIZE": page}
+    monkeypatch.setattr(batch.os, "sysconf", lambda key: free[key])
+    assert auto_workers(1) == 1 and auto_workers(3) == 3 and auto_workers(20) == 8
+    free["SC_AVPHYS_PAGES"] = 3 * batch.WORKER_MB * 2**20 // page  # room for three models
+    assert auto_workers(20) == 3
+    free["SC_AVPHYS_PAGES"] = 0
+    assert auto_workers(20) == 1  # never none
+    monkeypatch.setattr("poseapp.inference.backends.available_devices", lambda: ["cuda", "cpu"])
+    assert auto_workers(20) == 1 and auto_workers(20, "auto") == 1
+    free["SC_AVPHYS_PAGES"] = 64 * 2**30 // page
+    assert auto_workers(20, "cpu") == 8  # the GPU is not used, the cores are
+
+
+def test_a_folder_goes_to_the_workers_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(batch, "auto_workers", lambda videos, device="auto": 2)
+    seen = {}
+    real = batch._run
+
+    def spy(sources, out_dir, options, workers, *rest):
+        seen["workers"] = workers
+        return real(sources, out_dir, options, workers, *rest)
+
+    monkeypatch.setattr(batch, "_run", spy)
+    assert main(["video", str(DEMO), str(POSETRACK), "--out", str(tmp_path), "--roi", "full",
+                 "--quality", "fast"]) == 0
+    assert seen["workers"] == 2 and "2 videos, 2 at once" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,6 @@ from poseapp.gui.report_pdf import write_pdf
 from poseapp.gui.settings_panel import SettingsPanel
 from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
-from poseapp.io.images import write_image
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
 from poseapp.io.video import VIDEO_SUFFIXES
 from poseapp.pipeline import LatestSlot, LiveResult
@@ -109,6 +108,9 @@ class MainWindow(QMainWindow):
         self.worker.weights_missing.connect(self._weights_missing)
         self.worker.recorded.connect(self._recorded)
         self.worker.download.connect(self._download_progress)
+        self.worker.imported.connect(self._imported)
+        self.worker.trained_imported.connect(self._trained_imported)
+        self.worker.saved.connect(lambda path: self.message(f"snapshot saved: {path}"))
         self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
         self.view.clicked.connect(self.pick_person)
@@ -343,15 +345,14 @@ class MainWindow(QMainWindow):
         if box.clickedButton() is import_button:
             folder = QFileDialog.getExistingDirectory(self, "Folder with upstream model files")
             if folder:
-                from poseapp.weights.install import import_folder
+                self.message(f"importing the model files in {folder}…")
+                self.worker.import_folder(Path(folder))
 
-                try:
-                    done = import_folder(Path(folder))
-                except PoseappError as exc:
-                    self.message(str(exc))
-                    return
-                self.message("imported: " + (", ".join(done) or "nothing"))
-                self.worker.apply(self.panel.settings())
+    @Slot(list)
+    def _imported(self, done: list) -> None:
+        self.message("imported: " + (", ".join(done) or "nothing: no upstream model file there"))
+        if done:
+            self.worker.apply(self.panel.settings())
 
     def choose_trained_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Trained checkpoint (poseapp train)", "",
@@ -359,18 +360,16 @@ class MainWindow(QMainWindow):
         if path:
             self.import_trained_model(Path(path))
 
-    def import_trained_model(self, path: Path, name: str | None = None) -> str | None:
-        """Add a ``poseapp train`` checkpoint to the model list and switch to it; a bad file is a message."""
-        from poseapp.weights.trained import import_checkpoint
+    def import_trained_model(self, path: Path, name: str | None = None) -> None:
+        """Add a ``poseapp train`` checkpoint to the model list and switch to it (done by the worker:
+        ``_trained_imported``); a bad file is a message."""
+        self.message(f"importing {path}…")
+        self.worker.import_trained(path, name)
 
-        try:
-            name = import_checkpoint(path, name)
-        except PoseappError as exc:
-            self.message(str(exc))
-            return None
+    @Slot(str)
+    def _trained_imported(self, name: str) -> None:
         self.panel.reload_models(select=name)
         self.message(f"imported trained model {name}")
-        return name
 
     # settings
     @Slot(object)
@@ -475,10 +474,8 @@ class MainWindow(QMainWindow):
         if self.view.last_image is None:
             self.message("nothing to snapshot yet")
             return None
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / f"snapshot-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.png"
-        write_image(path, self.view.last_image)
-        self.message(f"snapshot saved: {path}")
+        self.worker.snapshot(self.view.last_image, path)  # written by the worker: ``saved`` says when
         return path
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)

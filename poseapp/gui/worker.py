@@ -1,7 +1,8 @@
 """The inference thread: takes the newest frame from the slot, analyses it, emits the result.
 
-Settings changes (variant, device, localisation, smoothing) are requests applied between two
-frames; loading a model happens here, never in the GUI thread. Each frame comes with the capture's
+Settings changes (model, device, localisation, smoothing), clicks, recordings, snapshots and
+weight imports are commands run between two frames; loading a model, writing files and
+converting weights happen here, never in the GUI thread. Each frame comes with the capture's
 epoch; when it changes (a new source, a seek) tracking and smoothing start afresh on that frame.
 A model that cannot load leaves the previous one running. Recording happens here too, so the GUI
 thread never writes files.
@@ -9,16 +10,25 @@ thread never writes files.
 
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from poseapp.errors import MissingWeightsError, PoseappError
+from poseapp.io.images import write_image
 from poseapp.pipeline import LatestSlot, LiveAnalyser, LiveRecorder, LiveSettings, RateMeter
 
 
 class InferenceWorker(QThread):
+    """The window's one way in is a command queue (``apply``, ``pick``, recording, snapshots,
+    imports): the user's actions, a few a second at most, run in order between two frames, only
+    the newest settings and the newest click kept. Frames never queue: they come through the
+    one-slot ``LatestSlot``. Cancelling a download is the exception, an event, since the loop is
+    busy loading while it matters."""
+
     result = Signal(object)  # LiveResult
     loading = Signal(str)  # a message while a model loads
     loaded = Signal(str, str)  # model, device
@@ -27,6 +37,9 @@ class InferenceWorker(QThread):
     recorded = Signal(str)  # path of a finished recording
     weights_missing = Signal(str)  # a model whose weights cannot be had here (``MissingWeightsError``)
     download = Signal(str, int, int)  # model, bytes done, bytes in all (0: unknown)
+    imported = Signal(list)  # the official models a folder import converted
+    trained_imported = Signal(str)  # the name a trained checkpoint was imported under
+    saved = Signal(str)  # a snapshot written
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
                  ready: threading.Event | None = None, parent=None) -> None:
@@ -36,18 +49,15 @@ class InferenceWorker(QThread):
         self.analyser = LiveAnalyser(settings, engine_factory)
         self.rate = RateMeter()
         self.processed = 0
-        self._lock = threading.Lock()
-        self._pending: LiveSettings | None = settings
+        self._commands: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
+        self._commands.put(("configure", settings))
         self._epoch: int | None = None
-        self._pick: tuple[float, float] | None = None
-        self._stop = False
         self._cancel = threading.Event()
         self._recorder: LiveRecorder | None = None
-        self._record_request: tuple[dict, Path | None, bool, float, tuple[str, ...]] | None = None
 
     def apply(self, settings: LiveSettings) -> None:
-        with self._lock:
-            self._pending = settings
+        """Use ``settings`` from the next frame on (a new model loads here, not in the GUI thread)."""
+        self._commands.put(("configure", settings))
 
     def cancel_download(self) -> None:
         """Stop a weights download in progress; the previous model keeps running."""
@@ -55,31 +65,87 @@ class InferenceWorker(QThread):
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest frame pixel (x, y) from the next frame on."""
-        with self._lock:
-            self._pick = (x, y)
+        self._commands.put(("pick", (x, y)))
 
     def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0,
                         formats: tuple[str, ...] = ("csv", "json")) -> None:
         """Record from the next result on; ``source`` describes what is recorded (name, path, fps,
         frames) for the JSON; ``video`` also writes the annotated frames at ``fps``; ``formats``
         are the result files (``poseapp.outputs``)."""
-        with self._lock:
-            self._record_request = (source, Path(path), video, fps, formats)
+        self._commands.put(("record", (source, Path(path), video, fps, formats)))
 
     def stop_recording(self) -> None:
-        with self._lock:
-            self._record_request = ({}, None, False, 0.0, ())
+        self._commands.put(("record", None))
+
+    def snapshot(self, image: np.ndarray, path: Path) -> None:
+        """Write ``image`` as a PNG at ``path`` (``saved`` says when; ``failed`` why not)."""
+        self._commands.put(("snapshot", (image, Path(path))))
+
+    def import_folder(self, folder: Path) -> None:
+        """Convert the upstream model files in ``folder`` (``imported`` lists them)."""
+        self._commands.put(("import_folder", Path(folder)))
+
+    def import_trained(self, path: Path, name: str | None = None) -> None:
+        """Add a ``poseapp train`` checkpoint to the model list (``trained_imported`` names it)."""
+        self._commands.put(("import_trained", (Path(path), name)))
 
     @property
     def recording(self) -> bool:
         return self._recorder is not None
 
     def stop(self) -> None:
-        with self._lock:
-            self._stop = True
+        self._commands.put(("stop", None))
         self.slot.close()
         self.wait()
         self._finish_recording()
+
+    def _run_commands(self) -> bool:
+        """Everything the window asked since the last frame, in order (settings in a row: only the
+        newest; the newest click after all). False when the window asked the worker to stop."""
+        settings = click = None
+        while True:
+            try:
+                kind, arg = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "stop":
+                return False
+            if kind == "configure":
+                settings = arg
+            elif kind == "pick":
+                click = arg
+            else:
+                if settings is not None:  # what was asked before this action is in force for it
+                    self._configure(settings)
+                    settings = None
+                try:
+                    self._action(kind, arg)
+                except PoseappError as exc:
+                    self.failed.emit(str(exc))
+                except OSError as exc:
+                    self.failed.emit(f"cannot write {exc.filename or ''}: {exc.strerror or exc}")
+        if settings is not None:
+            self._configure(settings)
+        if click is not None:
+            self.analyser.pick(*click)
+        return True
+
+    def _action(self, kind: str, arg) -> None:
+        if kind == "record":
+            self._handle_recording(arg)
+        elif kind == "snapshot":
+            image, path = arg
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_image(path, image)
+            self.saved.emit(str(path))
+        elif kind == "import_folder":
+            from poseapp.weights.install import import_folder
+
+            self.imported.emit(import_folder(arg))
+        elif kind == "import_trained":
+            from poseapp.weights.trained import import_checkpoint
+
+            self.trained_imported.emit(import_checkpoint(*arg))
 
     def _configure(self, settings: LiveSettings) -> None:
         old = (self.analyser.settings, self.analyser.engine, self.analyser.localiser)
@@ -108,43 +174,27 @@ class InferenceWorker(QThread):
         self.loaded.emit(self.analyser.engine.model, self.analyser.engine.backend.device)
         self.configured.emit()
 
-    def _take_pick(self) -> None:
-        """Apply a pending click (``pick``) to the analyser."""
-        with self._lock:
-            pick, self._pick = self._pick, None
-        if pick is not None:
-            self.analyser.pick(*pick)
-
     def _finish_recording(self) -> None:
         if self._recorder is not None:
             path = self._recorder.stop()
             self._recorder = None
             self.recorded.emit(str(path))
 
-    def _handle_recording(self) -> None:
-        with self._lock:
-            request, self._record_request = self._record_request, None
+    def _handle_recording(self, request: tuple | None) -> None:
+        """Finish the recording under way, and start the one ``request`` asks for (None: none)."""
+        self._finish_recording()
         if request is None:
             return
-        self._finish_recording()
         source, path, video, fps, formats = request
-        if path is not None:
-            try:
-                self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps,
-                                              formats=formats)
-            except OSError as exc:
-                self.failed.emit(f"cannot record to {path}: {exc.strerror}")
+        try:
+            self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps, formats=formats)
+        except OSError as exc:
+            self.failed.emit(f"cannot record to {path}: {exc.strerror}")
 
     def run(self) -> None:
         while True:
-            with self._lock:
-                if self._stop:
-                    return
-                pending, self._pending = self._pending, None
-            if pending is not None:
-                self._configure(pending)
-            self._take_pick()
-            self._handle_recording()
+            if not self._run_commands():
+                return
             item = self.slot.get(timeout=0.05)
             if item is None or self.analyser.engine is None:
                 continue
@@ -152,7 +202,8 @@ class InferenceWorker(QThread):
             if epoch != self._epoch:  # a new source or a seek: start afresh on this frame
                 self.analyser.reset()
                 self._epoch = epoch
-                self._take_pick()  # a click's refresh may bring its frame before the loop saw the click
+                if not self._run_commands():  # a click's refresh may bring its frame before its command
+                    return
             try:
                 res = self.analyser.analyse(frame, captured_at)
                 res.epoch = epoch

@@ -88,10 +88,12 @@ def test_imported_trained_model_is_listed_and_runs(qtbot, window, tmp_path, pan_
     w = window()
     w.open(pan_zoom_clip.path)
     wait_for_results(qtbot, w, 1)
-    assert w.import_trained_model(tmp_path / "missing.safetensors") is None
-    assert "no trained checkpoint" in w.statusBar().currentMessage()
+    w.import_trained_model(tmp_path / "missing.safetensors")  # converted by the worker, not the GUI thread
+    qtbot.waitUntil(lambda: "no trained checkpoint" in w.statusBar().currentMessage())
     try:
-        assert w.import_trained_model(run / "best.safetensors") == "knee-study"
+        with qtbot.waitSignal(w.worker.trained_imported, timeout=60_000) as imported:
+            w.import_trained_model(run / "best.safetensors")
+        assert imported.args == ["knee-study"]
         label = w.panel.model.itemText(w.panel.model.findData("knee-study"))
         assert label.startswith("knee-study (trained RT, 224 px")
         qtbot.waitUntil(lambda: "knee-study" in w.status_model.text(), timeout=300_000)
@@ -131,7 +133,9 @@ def test_recording_gives_a_valid_csv_and_the_annotated_video(qtbot, window, tmp_
     assert len(frames) == round((times[-1] - times[0]) * pan_zoom_clip.fps) + 1
     clip = VideoReader(pan_zoom_clip.path).info
     assert video.info.fps == pytest.approx(clip.fps) and frames[0].rgb.shape[:2] == (clip.height, clip.width)
-    assert w.snapshot().stat().st_size > 1000
+    with qtbot.waitSignal(w.worker.saved):
+        path = w.snapshot()
+    assert path.stat().st_size > 1000 and "snapshot saved" in w.statusBar().currentMessage()
 
 
 class SlowEngine:
@@ -238,7 +242,8 @@ def test_keyboard_plays_pauses_steps_and_snapshots(qtbot, window, pan_zoom_clip)
     qtbot.waitUntil(lambda: w.capture.captured == before + 1)
     qtbot.wait(200)
     assert w.capture.captured == before + 1  # one frame, and still paused
-    qtbot.keyClick(w.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(w.worker.saved):
+        qtbot.keyClick(w.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert list(w.output_dir.glob("snapshot-*.png"))
     qtbot.keyClick(w.view, Qt.Key.Key_Space)
     assert not w.capture.paused

@@ -1,0 +1,53 @@
+"""The inference worker's command queue: order, the newest settings and click, errors as messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from poseapp.gui.worker import InferenceWorker
+from poseapp.pipeline import LatestSlot, LiveSettings
+
+
+def worker_with_log(monkeypatch) -> tuple[InferenceWorker, list]:
+    """A worker (thread not started) whose model loading and actions are logged, not done."""
+    w = InferenceWorker(LatestSlot(), LiveSettings())
+    log: list = []
+    monkeypatch.setattr(w, "_configure", lambda settings: log.append(("configure", settings.model)))
+    monkeypatch.setattr(w.analyser, "pick", lambda x, y: log.append(("pick", (x, y))))
+    return w, log
+
+
+def test_commands_run_in_order_with_only_the_newest_settings_and_click(monkeypatch, tmp_path):
+    w, log = worker_with_log(monkeypatch)
+    real_action = w._action
+    monkeypatch.setattr(w, "_action", lambda kind, arg: log.append((kind, None)) or real_action(kind, arg))
+    base = LiveSettings()
+    w.apply(dataclasses.replace(base, model="I"))
+    w.apply(dataclasses.replace(base, model="II"))
+    w.pick(1, 2)
+    w.pick(3, 4)
+    w.stop_recording()  # the settings asked before it are in force first
+    w.apply(dataclasses.replace(base, model="RT_LITE"))
+    assert w._run_commands()
+    # the settings the worker started with, then I, then II: only II is loaded
+    assert log == [("configure", "II"), ("record", None), ("configure", "RT_LITE"), ("pick", (3, 4))]
+    w._commands.put(("stop", None))
+    assert not w._run_commands()
+
+
+def test_snapshots_and_imports_run_in_the_worker_and_failures_are_messages(qtbot, monkeypatch, tmp_path):
+    w, _ = worker_with_log(monkeypatch)
+    saved, failed, imported = [], [], []
+    w.saved.connect(saved.append)
+    w.failed.connect(failed.append)
+    w.imported.connect(imported.append)
+    w.snapshot(np.full((40, 60, 3), 200, np.uint8), tmp_path / "snaps" / "one.png")
+    w.import_folder(tmp_path / "nowhere")
+    w.import_folder(tmp_path)  # a folder without upstream files: nothing imported
+    w.import_trained(tmp_path / "missing.safetensors")
+    assert w._run_commands()
+    assert saved == [str(tmp_path / "snaps" / "one.png")] and (tmp_path / "snaps" / "one.png").stat().st_size > 0
+    assert imported == [[]]
+    assert "is not a folder" in failed[0] and "no trained checkpoint" in failed[1]
