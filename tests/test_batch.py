@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from poseapp.angles import ANGLE_NAMES
 from poseapp import batch
+from poseapp.angles import ANGLE_NAMES
 from poseapp.batch import VideoOptions, analyse_video, auto_workers, expand_inputs, run_batch
 from poseapp.cli import main
 from poseapp.errors import PoseappError
