@@ -24,6 +24,7 @@ from pathlib import Path
 
 from poseapp.batch import VideoOptions, auto_workers, run_batch
 from poseapp.bench import machine
+from poseapp.io.atomic import write_json
 from poseapp.presets import PRESETS
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sports2d-demo" / "demo.mp4"
@@ -68,11 +69,8 @@ def main() -> int:
     report = {"date": date.today().isoformat(), "machine": machine(os.cpu_count() or 1), "clip": str(CLIP),
               "clips": args.clips, "workers": workers, "model": preset.model, "rounds": rows,
               "ratio_median": round(statistics.median(r["ratio"] for r in rows), 3)}
-    text = json.dumps(report, indent=2) + "\n"
-    if args.json:
-        Path(args.json).write_text(text)
-    print(text)
-    return 0
+    print(json.dumps(report, indent=2))
+    return 0 if args.json is None or write_json(args.json, report) else 1
 
 
 if __name__ == "__main__":

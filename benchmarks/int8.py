@@ -34,6 +34,7 @@ from poseapp.inference.backends import OnnxBackend  # noqa: E402
 from poseapp.inference.engine import Engine  # noqa: E402
 from poseapp.inference.preprocess import preprocess  # noqa: E402
 from poseapp.inference.roi import make_localiser  # noqa: E402
+from poseapp.io.atomic import write_json  # noqa: E402
 from poseapp.io.images import read_rgb  # noqa: E402
 from poseapp.io.mpii import load_mpii  # noqa: E402
 from poseapp.pose import Box  # noqa: E402
@@ -87,12 +88,13 @@ def calibration_crops(engine: Engine, every: int = 6) -> list[np.ndarray]:
 
 
 def kept_fp32(graph: Path) -> list[str]:
-    """The first convolution and every node from the upscaler on (transposed convolutions onward)."""
+    """The first convolution and every node from the upscaler on (its matrix products, or its
+    transposed convolutions in graphs before layout 4)."""
     import onnx
 
     nodes = onnx.load(str(graph), load_external_data=False).graph.node
     first_conv = next(n.name for n in nodes if n.op_type == "Conv")
-    start = next(i for i, n in enumerate(nodes) if n.op_type == "ConvTranspose")
+    start = next(i for i, n in enumerate(nodes) if n.op_type in ("ConvTranspose", "MatMul"))
     last_concat = max(i for i, n in enumerate(nodes[:start]) if n.op_type == "Concat")
     return [first_conv, *(n.name for n in nodes[last_concat + 1:])]
 
@@ -176,11 +178,8 @@ def main() -> int:
         rows = [bench_model(m, args.recipes, cases, args.threads, args.runs, Path(tmp)) for m in args.models]
     report = {"date": date.today().isoformat(), "machine": machine(args.threads), "cases": len(cases),
               "results": rows}
-    text = json.dumps(report, indent=2) + "\n"
-    if args.json:
-        Path(args.json).write_text(text)
-    print(text)
-    return 0
+    print(json.dumps(report, indent=2))
+    return 0 if args.json is None or write_json(args.json, report) else 1
 
 
 if __name__ == "__main__":

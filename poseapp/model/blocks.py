@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from poseapp.model.upscale import bilinear_taps
+
 BN_EPS = 1e-3  # Keras' BatchNormalization default, which upstream trained with
 
 
@@ -99,11 +101,8 @@ class DetectionPass(nn.Module):
 
 def bilinear_kernel(channels: int, size: int = 4) -> torch.Tensor:
     """Weights (in, out, k, k) that make a stride-2 transposed conv a per-channel bilinear upsample."""
-    factor = (size + 1) // 2
-    centre = factor - 1 if size % 2 == 1 else factor - 0.5
-    og = torch.arange(size, dtype=torch.float32)
-    filt1d = 1 - (og - centre).abs() / factor
-    filt = filt1d[:, None] * filt1d[None, :]
+    taps = torch.from_numpy(bilinear_taps(size)).float()
+    filt = taps[:, None] * taps[None, :]
     weight = torch.zeros(channels, channels, size, size)
     weight[range(channels), range(channels)] = filt
     return weight

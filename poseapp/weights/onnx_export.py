@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 OPSET = 17
-GRAPH_VERSION = 3  # in the file name: a graph exported by older code is never picked up
+GRAPH_VERSION = 4  # in the file name: a graph exported by older code is never picked up
 
 
 def export_onnx(variant: str, state: dict[str, np.ndarray], dest: Path, source: str = "the cache",

@@ -4,7 +4,8 @@ A template is a variant's exported graph with every weight left out (its initial
 external data that is never shipped: about a hundred kilobytes, no upstream numbers in it), and a
 JSON beside it holding the layer table that converts an upstream file without torch and the
 recipe that turns our state dict into the graph's initializers (a copy, a factor that the export
-folded in, or the diagonal of a 16-to-16 upscaling kernel run as a depthwise one). ONNX Runtime
+folded in, or the upscaler's matrix, made again in numpy once the weights' upscaler is checked
+to be upstream's bilinear one: ``model/upscale.py``). ONNX Runtime
 takes the arrays through ``SessionOptions.add_external_initializers`` before it optimises the
 graph, so a template runs exactly as fast as, and gives the same heatmaps as, a full export.
 
@@ -19,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.model.upscale import bilinear_weight, is_bilinear, upscale_matrix
 from poseapp.weights.convert import LayerTable
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 
 
 def template_paths(folder: Path, variant: str) -> tuple[Path, Path]:
@@ -59,24 +61,30 @@ def initializers(recipe: list[dict], state: dict[str, np.ndarray], source: str) 
     """The graph's initializers made from our state dict, following the recipe."""
     out = {}
     for step in recipe:
+        if step["op"] == "upscale":
+            out[step["name"]] = _upscale(step, state, source)
+            continue
         value = state[step["key"]]
-        if step["op"] == "diag":
-            channels = value.shape[0]
-            diagonal = value[np.arange(channels), np.arange(channels)]
-            if np.abs(value).sum() - np.abs(diagonal).sum() > 0:
-                raise PoseappError(f"{source}: {step['key']} mixes channels, which this install's graph for "
-                                   "the variant cannot run; it needs the full build (with torch) to export one")
-            value = diagonal[:, None]
         out[step["name"]] = np.ascontiguousarray(value * np.float32(step.get("factor", 1.0)), np.float32)
     return out
+
+
+def _upscale(step: dict, state: dict[str, np.ndarray], source: str) -> np.ndarray:
+    """The upscaler's matrix (or its transpose), when the weights' upscaler is exactly bilinear."""
+    layers = sorted(k for k in state if k.startswith("upscale.") and k.endswith(".weight"))
+    if not layers or not all(is_bilinear(state[k], state.get(k.removesuffix("weight") + "bias")) for k in layers):
+        raise PoseappError(f"{source}: its upscaler is not the bilinear one, which this install's graph for the "
+                           "variant cannot run; it needs the full build (with torch) to export one")
+    a = upscale_matrix(step["n"], step["steps"])
+    return np.ascontiguousarray(a.T if step["transpose"] else a)
 
 
 def export_template(variant: str, folder: Path) -> tuple[Path, Path]:
     """Write ``variant``'s template and its JSON into ``folder`` (needs torch and onnx).
 
-    The recipe is found by probing: the module is filled with distinct random values (upscaling
-    kernels diagonal, as every upstream file has them), exported, and each initializer is matched
-    to the state-dict entry it came from and the operation that made it.
+    The recipe is found by probing: the module is filled with distinct random values (the upscaler
+    bilinear, as every upstream file has it), exported, and each initializer is matched to the
+    state-dict entry it came from and the operation that made it.
     """
     import os
     import tempfile
@@ -94,8 +102,8 @@ def export_template(variant: str, folder: Path) -> tuple[Path, Path]:
     for k, v in probe.items():
         if k.endswith("running_var"):
             probe[k] = np.abs(v)
-        if k.startswith("upscale.") and k.endswith(".weight") and v.ndim == 4 and v.shape[0] == v.shape[1]:
-            probe[k] = v * np.eye(v.shape[0], dtype=np.float32)[:, :, None, None]
+        if k.startswith("upscale."):  # bilinear and without bias, as upstream's: exported as matrices
+            probe[k] = bilinear_weight(v.shape) if k.endswith(".weight") else np.zeros_like(v)
     folder.mkdir(parents=True, exist_ok=True)
     graph_path, json_path = template_paths(folder, variant)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +120,14 @@ def export_template(variant: str, folder: Path) -> tuple[Path, Path]:
 
 
 def _match(name: str, value: np.ndarray, probe: dict[str, np.ndarray]) -> dict:
-    """Which probe entry an initializer holds, and how (copy, folded factor, or diagonal)."""
+    """Which probe entry an initializer holds, and how (copy, folded factor, diagonal, or the
+    upscaler's matrix)."""
+    if value.ndim == 2:
+        for transpose in (False, True):
+            a = value.T if transpose else value
+            n, steps = a.shape[1], int(round(np.log2(max(a.shape[0], 1) / max(a.shape[1], 1))))
+            if steps > 0 and a.shape[0] == n * 2**steps and np.array_equal(a, upscale_matrix(n, steps)):
+                return {"name": name, "op": "upscale", "n": n, "steps": steps, "transpose": transpose}
     key = name.removeprefix("net.")
     parts = key.split(".")
     candidates = [key] + [".".join(parts[:i] + parts[i + 1:]) for i, p in enumerate(parts) if p == "1"]

@@ -11,6 +11,7 @@ import pytest
 from poseapp.errors import PoseappError
 from poseapp.inference.engine import Engine
 from poseapp.io.images import read_rgb
+from poseapp.model.upscale import bilinear_weight
 from poseapp.weights.onnx_template import export_template, initializers, load_spec
 from tests.conftest import UPSTREAM
 from tests.helpers import run_without
@@ -45,15 +46,20 @@ def test_torch_free_install_runs_a_downloaded_variant_from_its_template(bundled,
     run = run_without(("torch", "torchvision", "timm", "onnx"), body, env)
     assert run.returncode == 0, run.stderr[-2000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
-    assert got["graph"].endswith(".t1.onnx") and got["cached"]  # converted without torch, run from the template
+    assert got["graph"].endswith(".t2.onnx") and got["cached"]  # converted without torch, run from the template
     full = Engine(variant, backend="onnx").predict(read_rgb(UPSTREAM / "MPII.jpg"))
     np.testing.assert_allclose(np.array(got["keypoints"]), full.keypoints, atol=1e-3)
 
 
 def test_a_kernel_the_template_cannot_run_is_refused(bundled):
-    _, recipe = load_spec(bundled / "templates" / "EfficientPoseI.t1.json")
-    step = next(s for s in recipe if s["op"] == "diag")
-    mixed = np.ones((16, 16, 4, 4), np.float32)
-    with pytest.raises(PoseappError, match="mixes channels"):
-        initializers([step], {step["key"]: mixed}, "a trained checkpoint")
+    _, recipe = load_spec(bundled / "templates" / "EfficientPoseI.t2.json")
+    steps = [s for s in recipe if s["op"] == "upscale"]
+    assert {s["transpose"] for s in steps} == {False, True} and {s["n"] for s in steps} == {32}
+    state = {f"upscale.{i}.weight": bilinear_weight((16, 16, 4, 4)) for i in range(3)}
+    state |= {f"upscale.{i}.bias": np.zeros(16, np.float32) for i in range(3)}
+    made = initializers(steps, state, "upstream's weights")
+    assert {a.shape for a in made.values()} == {(256, 32), (32, 256)}
+    state["upscale.1.weight"] = state["upscale.1.weight"] * np.float32(1.1)  # a trained upscaler
+    with pytest.raises(PoseappError, match="not the bilinear one"):
+        initializers(steps, state, "a trained checkpoint")
 
