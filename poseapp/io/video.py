@@ -105,13 +105,15 @@ class VideoReader:
         self._thread: threading.Thread | None = None
         self.decoded = 0
         self.lost = 0  # reads that failed mid-file and were skipped
+        self.ended = False  # the file was read to its end (not left early by the consumer, as --end does)
         self.retries = 64  # failed reads in a row before the file counts as ended
 
     @property
     def truncated(self) -> bool:
-        """The file ended well before its declared frame count (a cut-off recording or copy)."""
+        """The file ended well before its declared frame count (a cut-off recording or copy); not
+        when the reading was left early on purpose."""
         declared = self.info.declared_frames
-        return declared > 0 and self.decoded + self.lost < declared - max(2, int(0.02 * declared))
+        return self.ended and declared > 0 and self.decoded + self.lost < declared - max(2, int(0.02 * declared))
 
     def _decode(self) -> None:
         index, last, frame = 0, -1.0, self._first
@@ -160,6 +162,7 @@ class VideoReader:
             while True:
                 item = self._queue.get()
                 if item is _END:
+                    self.ended = True
                     return
                 if isinstance(item, Exception):
                     raise PoseappError(f"decoding {self.path} failed: {item}") from item

@@ -44,6 +44,14 @@ def test_bad_files_raise_clear_errors(tmp_path):
         VideoReader(text)
 
 
+def test_reading_left_early_is_not_a_truncated_file():
+    reader = VideoReader(DEMO)
+    for frame in reader:
+        if frame.index == 1:
+            break
+    assert reader.decoded == 2 and not reader.ended and not reader.truncated
+
+
 def test_truncated_file_is_noticed(tmp_path):
     """An AVI cut in half: it opens and decodes, but ends well before the frame count it declares."""
     whole = tmp_path / "whole.avi"
