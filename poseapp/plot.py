@@ -36,14 +36,22 @@ def _label(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _ink(text: float) -> tuple[int, int]:
+    """Line thickness for text and curves at ``text`` times the screen size."""
+    return max(1, round(text)), max(1, round(text))
+
+
 def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
            times: np.ndarray, values: np.ndarray, y_range: tuple[float, float, float], x_unit: str = " s",
-           band: tuple[float, float] | None = None, others: list[tuple[np.ndarray, np.ndarray]] = ()) -> None:
+           band: tuple[float, float] | None = None, others: list[tuple[np.ndarray, np.ndarray]] = (),
+           text: float = 1.0) -> None:
     """One series: title, frame, grid, a shaded ``band`` (a normal range), the curve (gaps where
-    values are missing), and ``others`` ((times, values) of a compared session) in a second colour."""
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
-    top, bottom, left, right = y0 + 22, y0 + h - 18, x0 + 44, x0 + w - 8
+    values are missing), and ``others`` ((times, values) of a compared session) in a second colour;
+    ``text`` scales the lettering and its margins (a printed page needs it larger than a screen)."""
+    font, (ink, curve) = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
+    cv2.putText(canvas, title, (x0, y0 + round(14 * text)), font, 0.45 * text, _INK, ink, cv2.LINE_AA)
+    top, bottom = y0 + round(22 * text), y0 + h - round(18 * text)
+    left, right = x0 + round(44 * text), x0 + w - 8
     lo, hi, grid = y_range
     span_t = float(times[-1] - times[0]) if len(times) > 1 else 1.0
     span_t = span_t or 1.0
@@ -56,7 +64,7 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
     for level in np.arange(math.ceil(lo / grid) * grid, hi + grid / 2, grid):
         y = int(to_px(times[:1], np.array([level]))[0, 1])
         cv2.line(canvas, (left, y), (right, y), _GRID, 1)
-        cv2.putText(canvas, _label(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
+        cv2.putText(canvas, _label(level), (x0, y + round(4 * text)), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
     if band is not None:
         y_top = int(to_px(times[:1], np.array([min(band[1], hi)]))[0, 1])
         y_bottom = int(to_px(times[:1], np.array([max(band[0], lo)]))[0, 1])
@@ -64,28 +72,30 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
         cv2.rectangle(shade, (left, y_top), (right, y_bottom), _BAND, -1)
         canvas[:] = cv2.addWeighted(shade, 0.35, canvas, 0.65, 0)
     cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
-    cv2.putText(canvas, f"{_label(times[0])}{x_unit}", (left, bottom + 14), font, 0.35, _INK, 1, cv2.LINE_AA)
-    cv2.putText(canvas, f"{_label(times[-1])}{x_unit}", (right - 60, bottom + 14), font, 0.35, _INK, 1,
-                cv2.LINE_AA)
+    below = bottom + round(14 * text)
+    cv2.putText(canvas, f"{_label(times[0])}{x_unit}", (left, below), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
+    cv2.putText(canvas, f"{_label(times[-1])}{x_unit}", (right - round(60 * text), below), font, 0.35 * text,
+                _INK, ink, cv2.LINE_AA)
     for t, v, colour in [*((ot, ov, _OTHER) for ot, ov in others), (times, values, _LINE)]:
         t = times[0] + (t - t[0]) if len(t) else t  # a compared session starts where this one does
         ok = np.isfinite(v) & (t <= times[-1] + 1e-9)
         edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
         for start, stop in zip(edges[::2], edges[1::2]):
             pts = np.round(to_px(t[start:stop], v[start:stop])).astype(np.int32)
-            cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, colour, 1, cv2.LINE_AA)
+            cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, colour, curve, cv2.LINE_AA)
             if stop - start == 1:
-                cv2.circle(canvas, tuple(int(c) for c in pts[0]), 1, colour, -1)
+                cv2.circle(canvas, tuple(int(c) for c in pts[0]), curve, colour, -1)
 
 
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, panel: tuple[int, int] = (460, 150),
                angles: bool = False, x_unit: str = " s",
                fixed: dict[str, tuple[float, float, float]] | None = None,
                bands: dict[str, tuple[float, float]] | None = None,
-               compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None) -> np.ndarray:
+               compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None, text: float = 1.0) -> np.ndarray:
     """An RGB image with one panel per series against ``x``; ``angles`` fixes the degree grid,
-    ``fixed`` gives some series their (low, high, grid step), ``bands`` a shaded range, and
-    ``compared`` (times, series) a second session drawn in orange on the same panels."""
+    ``fixed`` gives some series their (low, high, grid step), ``bands`` a shaded range,
+    ``compared`` (times, series) a second session drawn in orange on the same panels, and ``text``
+    scales the lettering."""
     x = np.asarray(x, dtype=np.float64)
     if not len(x):
         x = np.zeros(1)
@@ -100,42 +110,47 @@ def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, p
             others = [(np.asarray(compared[0], dtype=np.float64), np.asarray(compared[1][title], dtype=np.float64))]
         both = np.concatenate([vals, *[o[1] for o in others]])
         y_range = (fixed or {}).get(title) or (_angle_range(both) if angles else _auto_range(both))
-        _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit, (bands or {}).get(title), others)
+        _panel(canvas, 5 + c * w, 5 + r * h, w, h, title, x, vals, y_range, x_unit, (bands or {}).get(title), others,
+               text)
     return canvas
 
 
 def angle_chart(times: np.ndarray, angles: dict[str, np.ndarray], columns: int = 2,
                 panel: tuple[int, int] = (460, 150), bands: dict[str, tuple[float, float]] | None = None,
-                compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None) -> np.ndarray:
+                compared: tuple[np.ndarray, dict[str, np.ndarray]] | None = None, text: float = 1.0) -> np.ndarray:
     """An RGB image with one panel per angle (degrees against seconds), with each angle's ``bands``
-    (normal range) shaded and a ``compared`` session's (times, angles) in orange."""
+    (normal range) shaded and a ``compared`` session's (times, angles) in orange; ``text`` scales
+    the lettering."""
     def title(name: str) -> str:
         return f"{name.replace('_', ' ')} (deg)"
 
     other = None if compared is None else (compared[0], {title(k): v for k, v in compared[1].items()})
     return line_chart(times, {title(k): v for k, v in angles.items()}, columns, panel, angles=True,
-                      bands={title(k): v for k, v in (bands or {}).items()}, compared=other)
+                      bands={title(k): v for k, v in (bands or {}).items()}, compared=other, text=text)
 
 
 SIDE_COLOURS = {"left": (30, 100, 200), "right": (200, 60, 40)}
 
 
-def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int] = (520, 300)) -> np.ndarray:
+def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int] = (520, 300),
+                text: float = 1.0) -> np.ndarray:
     """An RGB image with one panel per curve of ``gait.analyse_gait``'s ``cycles`` (knee, hip): each
-    side's mean over 0-100% of the gait cycle with a band of one SD, left blue, right red."""
+    side's mean over 0-100% of the gait cycle with a band of one SD, left blue, right red;
+    ``text`` scales the lettering."""
     names = sorted({name for curves in cycles.values() for name, c in curves.items() if c})
     w, h = panel
     canvas = np.full((h + 10, max(1, len(names)) * w + 10, 3), 255, np.uint8)
-    font = cv2.FONT_HERSHEY_SIMPLEX
+    font, (ink, _) = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
     for i, name in enumerate(names):
         x0, y0 = 5 + i * w, 5
         curves = {side: c[name] for side, c in cycles.items() if c.get(name)}
         values = np.concatenate([np.r_[np.array(c["mean"]) - c["sd"], np.array(c["mean"]) + c["sd"]]
                                  for c in curves.values()])
         lo, hi, grid = _auto_range(values)
-        top, bottom, left, right = y0 + 40, y0 + h - 22, x0 + 44, x0 + w - 10
+        top, bottom = y0 + round(40 * text), y0 + h - round(22 * text)
+        left, right = x0 + round(44 * text), x0 + w - 10
         title = f"{name.replace('_', ' ')} (deg) over the gait cycle"
-        cv2.putText(canvas, title, (x0, y0 + 14), font, 0.45, _INK, 1, cv2.LINE_AA)
+        cv2.putText(canvas, title, (x0, y0 + round(14 * text)), font, 0.45 * text, _INK, ink, cv2.LINE_AA)
 
         def to_px(pct: np.ndarray, v: np.ndarray, box: tuple = (left, right, top, bottom, lo, hi)) -> np.ndarray:
             x0_, x1_, y0_, y1_, v0, v1 = box
@@ -144,11 +159,13 @@ def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int
         for level in np.arange(math.ceil(lo / grid) * grid, hi + grid / 2, grid):
             y = int(to_px(np.zeros(1), np.array([level]))[0, 1])
             cv2.line(canvas, (left, y), (right, y), _GRID, 1)
-            cv2.putText(canvas, _label(level), (x0, y + 4), font, 0.35, _INK, 1, cv2.LINE_AA)
+            cv2.putText(canvas, _label(level), (x0, y + round(4 * text)), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
         cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
         for pct in (0, 50, 100):
-            x = int(left + pct / 100 * (right - left))
-            cv2.putText(canvas, f"{pct}%", (x - 10, bottom + 15), font, 0.35, _INK, 1, cv2.LINE_AA)
+            label = f"{pct}%"
+            width = cv2.getTextSize(label, font, 0.35 * text, ink)[0][0]
+            x = min(int(left + pct / 100 * (right - left)) - width // 2, x0 + w - width)  # inside the panel
+            cv2.putText(canvas, label, (x, bottom + round(15 * text)), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
         for k, (side, c) in enumerate(curves.items()):
             mean, sd = np.array(c["mean"]), np.array(c["sd"])
             pct = np.linspace(0, 100, len(mean))
@@ -157,7 +174,7 @@ def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int
             cv2.fillPoly(shade, [band.reshape(-1, 1, 2)], SIDE_COLOURS[side])
             canvas[:] = cv2.addWeighted(shade, 0.18, canvas, 0.82, 0)
             line = np.round(to_px(pct, mean)).astype(np.int32)
-            cv2.polylines(canvas, [line.reshape(-1, 1, 2)], False, SIDE_COLOURS[side], 2, cv2.LINE_AA)
-            cv2.putText(canvas, f"{side} (n={c['n']})", (left + 8 + 110 * k, y0 + 32), font, 0.42,
-                        SIDE_COLOURS[side], 1, cv2.LINE_AA)
+            cv2.polylines(canvas, [line.reshape(-1, 1, 2)], False, SIDE_COLOURS[side], 2 * ink, cv2.LINE_AA)
+            cv2.putText(canvas, f"{side} (n={c['n']})", (left + round((8 + 110 * k) * text), y0 + round(32 * text)),
+                        font, 0.42 * text, SIDE_COLOURS[side], ink, cv2.LINE_AA)
     return canvas

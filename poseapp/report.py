@@ -34,6 +34,10 @@ TRUST = (
     "ranges, for orientation only. Metres rest on the calibration stated above."
 )
 
+#: The charts' lettering on the page: drawn at 1.7 times its screen size, then fitted to the text
+#: width, it prints at about 8 pt (at 1, about 4.5 pt).
+PRINT_TEXT = 1.7
+
 
 @dataclass
 class Session:
@@ -226,15 +230,15 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
     parts.append(_table(["angle", "min", "max", "range", "normal", "frames", ""], _rom_rows(session)))
     pages = 2
     parts.append("<h2 style='page-break-before:always'>Angles over time</h2>")
-    images["angles"] = angle_chart(session.times, session.angles(), bands=NORMAL_RANGES,
-                                   compared=None if other is None else (other.times, other.angles()))
+    images["angles"] = angle_chart(session.times, session.angles(), panel=(460, 200), bands=NORMAL_RANGES,
+                                   compared=None if other is None else (other.times, other.angles()), text=PRINT_TEXT)
     legend = "" if other is None else f" Blue: {html.escape(session.label)}; orange: {html.escape(other.label)}."
     parts.append(f"<p><img src=\"angles\" width=\"680\"></p><p class='small'>Shaded: the normal range.{legend}</p>")
     if session.gait is not None:
         pages += 1
         parts.append("<h2 style='page-break-before:always'>Gait</h2>")
         parts.append(_table(["parameter", "left", "right", "symmetry index %"], _gait_rows(session.gait)))
-        images["cycles"] = cycle_chart(session.gait["cycles"])
+        images["cycles"] = cycle_chart(session.gait["cycles"], panel=(520, 340), text=PRINT_TEXT)
         parts.append("<p><img src=\"cycles\" width=\"680\"></p><p class='small'>Knee and hip flexion over the gait "
                      "cycle (heel strike to heel strike), mean and one SD per side. Events: "
                      f"{html.escape(session.gait.get('method', ''))}.</p>")
