@@ -327,6 +327,78 @@ def _cycle(values: np.ndarray, start: int, stop: int) -> np.ndarray | None:
     return np.interp(np.linspace(0, len(piece) - 1, CYCLE_POINTS), np.arange(len(piece)), piece)
 
 
+def _steps_and_strides(found: list[_Pass], times: np.ndarray, k: float, unit: str,
+                       sagittal: dict[str, np.ndarray]) -> tuple[list[GaitEvent], list[dict], list[dict], dict]:
+    """The events, steps and strides of every pass (lengths times ``k``, in ``unit``), and per side
+    the knee and hip curves of each stride over 0-100% of the cycle."""
+    events: list[GaitEvent] = []
+    steps, strides = [], []
+    cycles: dict[str, dict[str, list[np.ndarray]]] = {s: {"knee_flexion": [], "hip_flexion": []} for s in SIDES}
+    for fp in found:
+        events += [GaitEvent(f, float(times[f]), s, "heel_strike") for f, s in zip(fp.strikes, fp.strike_sides)]
+        events += [GaitEvent(f, float(times[f]), s, "toe_off") for f, s in zip(fp.offs, fp.off_sides)]
+        step = np.diff(np.r_[np.nan, fp.placements]) * k  # from the other foot's placement to this one's
+        hs = list(zip(fp.strikes, fp.strike_sides, step))
+        for (a, sa, _), (b, sb, lb) in zip(hs, hs[1:]):
+            if sa != sb:
+                steps.append({"side": sb, "start_frame": a, "end_frame": b,
+                              "time_s": round(float(times[b] - times[a]), 4), f"length_{unit}": round(float(lb), 4)})
+        for i in range(len(hs) - 2):
+            (a, side, _), (o, o_side, lo), (b, b_side, lb) = hs[i], hs[i + 1], hs[i + 2]
+            if not (b_side == side != o_side):
+                continue
+            t = float(times[b] - times[a])
+            own_off = next((f for f, s in zip(fp.offs, fp.off_sides) if s == side and o <= f < b), None)
+            other_off = next((f for f, s in zip(fp.offs, fp.off_sides) if s != side and a <= f < o), None)
+            stride = {"side": side, "start_frame": a, "end_frame": b, "time_s": round(t, 4),
+                      f"length_{unit}": round(float(lo + lb), 4),
+                      "stance_pct": None, "swing_pct": None, "double_support_pct": None}
+            if own_off is not None:
+                stride["stance_pct"] = round(100 * float(times[own_off] - times[a]) / t, 2)
+                stride["swing_pct"] = round(100 - stride["stance_pct"], 2)
+                if other_off is not None:
+                    both = float(times[other_off] - times[a] + times[own_off] - times[o])
+                    stride["double_support_pct"] = round(100 * both / t, 2)
+            strides.append(stride)
+            for name in ("knee_flexion", "hip_flexion"):
+                curve = _cycle(sagittal[f"{side}_{name}"], a, b)
+                if curve is not None:
+                    cycles[side][name].append(curve)
+    events.sort(key=lambda e: (e.frame, e.kind))
+    return events, steps, strides, cycles
+
+
+def _parameters(steps: list[dict], strides: list[dict], unit: str) -> dict:
+    """Cadence, the means and SDs of every step and stride measure, per side and together, and the
+    symmetry index of each."""
+    sides = {}
+    for s in SIDES:
+        mine = [x for x in strides if x["side"] == s]
+        sides[s] = {
+            "step_time_s": _mean_sd([x["time_s"] for x in steps if x["side"] == s]),
+            f"step_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in steps if x["side"] == s]),
+            "stride_time_s": _mean_sd([x["time_s"] for x in mine]),
+            f"stride_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in mine]),
+            "stance_pct": _mean_sd([x["stance_pct"] for x in mine]),
+            "swing_pct": _mean_sd([x["swing_pct"] for x in mine]),
+            "double_support_pct": _mean_sd([x["double_support_pct"] for x in mine]),
+        }
+    step_time = _mean_sd([x["time_s"] for x in steps])["mean"]
+    return {
+        "cadence_steps_per_min": round(60.0 / step_time, 2) if step_time else None,
+        "step_time_s": _mean_sd([x["time_s"] for x in steps]),
+        "stride_time_s": _mean_sd([x["time_s"] for x in strides]),
+        f"step_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in steps]),
+        f"stride_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in strides]),
+        "stance_pct": _mean_sd([x["stance_pct"] for x in strides]),
+        "double_support_pct": _mean_sd([x["double_support_pct"] for x in strides]),
+        "sides": sides,
+        "symmetry_index_pct": {
+            key: symmetry_index(sides["left"][key]["mean"], sides["right"][key]["mean"])
+            for key in ("step_time_s", f"step_length_{unit}", "stride_time_s", "stance_pct", "swing_pct")},
+    }
+
+
 def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration | None = None,
                  floor_deg: float | None = None) -> dict:
     """The gait parameters of a side-view walk in (T, 16, 2) raw pixel coordinates (NaN: missing;
@@ -362,40 +434,7 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
     sagittal = _sagittal(smooth_trajectory(relabelled, times, "butterworth", max_gap=10, cutoff=6.0), floor,
                          direction)
 
-    events: list[GaitEvent] = []
-    steps, strides = [], []
-    cycles: dict[str, dict[str, list[np.ndarray]]] = {s: {"knee_flexion": [], "hip_flexion": []} for s in SIDES}
-    for fp in found:
-        events += [GaitEvent(f, float(times[f]), s, "heel_strike") for f, s in zip(fp.strikes, fp.strike_sides)]
-        events += [GaitEvent(f, float(times[f]), s, "toe_off") for f, s in zip(fp.offs, fp.off_sides)]
-        step = np.diff(np.r_[np.nan, fp.placements]) * k  # from the other foot's placement to this one's
-        hs = list(zip(fp.strikes, fp.strike_sides, step))
-        for (a, sa, _), (b, sb, lb) in zip(hs, hs[1:]):
-            if sa != sb:
-                steps.append({"side": sb, "start_frame": a, "end_frame": b,
-                              "time_s": round(float(times[b] - times[a]), 4), f"length_{unit}": round(float(lb), 4)})
-        for i in range(len(hs) - 2):
-            (a, side, _), (o, o_side, lo), (b, b_side, lb) = hs[i], hs[i + 1], hs[i + 2]
-            if not (b_side == side != o_side):
-                continue
-            t = float(times[b] - times[a])
-            own_off = next((f for f, s in zip(fp.offs, fp.off_sides) if s == side and o <= f < b), None)
-            other_off = next((f for f, s in zip(fp.offs, fp.off_sides) if s != side and a <= f < o), None)
-            stride = {"side": side, "start_frame": a, "end_frame": b, "time_s": round(t, 4),
-                      f"length_{unit}": round(float(lo + lb), 4),
-                      "stance_pct": None, "swing_pct": None, "double_support_pct": None}
-            if own_off is not None:
-                stride["stance_pct"] = round(100 * float(times[own_off] - times[a]) / t, 2)
-                stride["swing_pct"] = round(100 - stride["stance_pct"], 2)
-                if other_off is not None:
-                    both = float(times[other_off] - times[a] + times[own_off] - times[o])
-                    stride["double_support_pct"] = round(100 * both / t, 2)
-            strides.append(stride)
-            for name in ("knee_flexion", "hip_flexion"):
-                curve = _cycle(sagittal[f"{side}_{name}"], a, b)
-                if curve is not None:
-                    cycles[side][name].append(curve)
-    events.sort(key=lambda e: (e.frame, e.kind))
+    events, steps, strides, cycles = _steps_and_strides(found, times, k, unit, sagittal)
     strikes = [e for e in events if e.kind == "heel_strike"]
 
     per_side = {s: sum(1 for x in strides if x["side"] == s) for s in SIDES}
@@ -405,19 +444,6 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
             f"{per_side['right']} right strides found (at least one stride per side and two steps are needed); "
             "film a side view of the person walking across for at least four steps")
 
-    sides = {}
-    for s in SIDES:
-        mine = [x for x in strides if x["side"] == s]
-        sides[s] = {
-            "step_time_s": _mean_sd([x["time_s"] for x in steps if x["side"] == s]),
-            f"step_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in steps if x["side"] == s]),
-            "stride_time_s": _mean_sd([x["time_s"] for x in mine]),
-            f"stride_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in mine]),
-            "stance_pct": _mean_sd([x["stance_pct"] for x in mine]),
-            "swing_pct": _mean_sd([x["swing_pct"] for x in mine]),
-            "double_support_pct": _mean_sd([x["double_support_pct"] for x in mine]),
-        }
-    step_time = _mean_sd([x["time_s"] for x in steps])["mean"]
     result = {
         "method": "Zeni et al. 2008 on the foremost and hindmost ankle against the pelvis along the walking "
                   "direction; sides by alternation",
@@ -427,18 +453,7 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
         "passes": [{"start_frame": p.start, "end_frame": p.stop - 1,
                     "direction": "right" if p.direction > 0 else "left"} for p in passes],
         "events": [asdict(e) for e in events],
-        "steps": steps, "strides": strides,
-        "cadence_steps_per_min": round(60.0 / step_time, 2) if step_time else None,
-        "step_time_s": _mean_sd([x["time_s"] for x in steps]),
-        "stride_time_s": _mean_sd([x["time_s"] for x in strides]),
-        f"step_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in steps]),
-        f"stride_length_{unit}": _mean_sd([x[f"length_{unit}"] for x in strides]),
-        "stance_pct": _mean_sd([x["stance_pct"] for x in strides]),
-        "double_support_pct": _mean_sd([x["double_support_pct"] for x in strides]),
-        "sides": sides,
-        "symmetry_index_pct": {
-            key: symmetry_index(sides["left"][key]["mean"], sides["right"][key]["mean"])
-            for key in ("step_time_s", f"step_length_{unit}", "stride_time_s", "stance_pct", "swing_pct")},
+        "steps": steps, "strides": strides, **_parameters(steps, strides, unit),
         "cycles": {s: {name: {"mean": np.mean(c, 0).round(2).tolist(), "sd": np.std(c, 0).round(2).tolist(),
                               "n": len(c)} if c else None for name, c in curves.items()}
                    for s, curves in cycles.items()},
