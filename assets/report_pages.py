@@ -22,7 +22,7 @@ def main() -> int:
     p.add_argument("pdf")
     p.add_argument("out")
     p.add_argument("--pages", type=int, nargs=2, default=(1, 3))
-    p.add_argument("--scale", type=float, default=0.82, help="pixels per PDF point")
+    p.add_argument("--scale", type=float, default=1.1, help="pixels per PDF point")
     args = p.parse_args()
     pdf = pypdfium2.PdfDocument(args.pdf)
     pages = [pdf[n - 1].render(scale=args.scale, rev_byteorder=True).to_numpy()[..., :3] for n in args.pages]
