@@ -30,7 +30,7 @@ from poseapp.presets import PRESETS
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sports2d-demo" / "demo.mp4"
 
 
-def rate(sources: list[Path], out: Path, options: VideoOptions, workers: int | None) -> tuple[float, int]:
+def rate(sources: list[Path], out: Path, options: VideoOptions, workers: int) -> tuple[float, int]:
     """Frames per second over ``sources`` (wall time of the whole run, start-up included) and frames."""
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()

@@ -8,7 +8,7 @@ bed of ``real_footage.py`` (limbs PCK@0.5 with the person search). The README's 
 comes from this file's JSON.
 
     python benchmarks/int8.py [--models RT II] [--recipes qop-minmax qdq-percentile] [--count 48]
-                              [--threads 2] [--runs 60] [--json OUT]
+                              [--threads 2] [--runs 60] [--json OUT] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -172,10 +172,13 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=60)
     p.add_argument("--json")
+    p.add_argument("--keep", metavar="DIR", help="keep the INT8 graphs there (for benchmarks/profile_ops.py)")
     args = p.parse_args()
     cases = real_footage.build(args.count)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [bench_model(m, args.recipes, cases, args.threads, args.runs, Path(tmp)) for m in args.models]
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [bench_model(m, args.recipes, cases, args.threads, args.runs, folder) for m in args.models]
     report = {"date": date.today().isoformat(), "machine": machine(args.threads), "cases": len(cases),
               "results": rows}
     print(json.dumps(report, indent=2))

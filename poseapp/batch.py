@@ -417,12 +417,11 @@ def _worker_init(threads: int, parent: int) -> None:
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
-def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int | None = 1,
-              executor: str = "local",
+def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int = 1, executor: str = "local",
               progress: Progress | None = None, done: Callable[[VideoResult], None] | None = None
               ) -> list[VideoResult]:
-    """Every source through ``analyse_video``: in this process, ``workers`` processes (None:
-    ``auto_workers``), or on Ray.
+    """Every source through ``analyse_video``: in this process, ``workers`` processes (the command
+    line's default: ``auto_workers``), or on Ray.
 
     Each worker gets its own model and an equal share of the CPU threads unless ``options.threads``
     says otherwise. ``done`` hears of each video as it finishes (order of completion).
@@ -437,8 +436,6 @@ def run_batch(sources: list[Path], out_dir: Path, options: VideoOptions, workers
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PoseappError(f"cannot make the output folder {out_dir}: {exc.strerror}") from exc
-    if workers is None:
-        workers = auto_workers(len(sources), options.device)
     with folder_lock(out_dir):
         results = _run(sources, out_dir, options, workers, executor, progress, done or (lambda r: None))
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from poseapp.model.upscale import bilinear_taps
+from poseapp.model.upscale import bilinear_weight
 
 BN_EPS = 1e-3  # Keras' BatchNormalization default, which upstream trained with
 
@@ -101,11 +101,7 @@ class DetectionPass(nn.Module):
 
 def bilinear_kernel(channels: int, size: int = 4) -> torch.Tensor:
     """Weights (in, out, k, k) that make a stride-2 transposed conv a per-channel bilinear upsample."""
-    taps = torch.from_numpy(bilinear_taps(size)).float()
-    filt = taps[:, None] * taps[None, :]
-    weight = torch.zeros(channels, channels, size, size)
-    weight[range(channels), range(channels)] = filt
-    return weight
+    return torch.from_numpy(bilinear_weight((channels, channels, size, size)))
 
 
 class BilinearUpscale(nn.Sequential):

@@ -4,8 +4,9 @@ Upstream's upscaler is three 4x4 stride-2 transposed convolutions, 16-to-16, wit
 kernel on the diagonal and no bias (so in every upstream file). Such a kernel is the outer product
 of the taps (1, 3, 3, 1) / 4 with themselves, so each step is separable: one (2n x n) matrix per
 axis, zero outside the map as the transposed convolution has it. The three steps together are
-one (8n x n) matrix A, and the upscaled maps are ``A @ H @ A.T``: exact to float rounding, and on
-2 cores about an eighth of the transposed convolutions' time (RT: 1.0 against 8.5 ms).
+one (8n x n) matrix A, and the upscaled maps are ``A @ H @ A.T``: exact to float rounding, and
+about 4% of RT's graph time where the transposed convolutions were a quarter of it
+(``benchmarks/profile_ops.py``; README, Speed).
 """
 
 from __future__ import annotations
