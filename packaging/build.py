@@ -1,8 +1,7 @@
 """Build the one-folder app: `python packaging/build.py [--flavour cpu|full] [--dist DIR]`.
 
-Stages what the bundle carries (RT's exported ONNX graph, taken from the cache or fetched, converted
-and exported here, never committed; every variant's weightless graph template; upstream's
-Apache-2.0 licence text), runs PyInstaller on
+Stages what the bundle carries (RT's ONNX graph, taken from the cache or fetched, converted and
+written here, never committed; upstream's Apache-2.0 licence text), runs PyInstaller on
 `packaging/poseapp.spec`, then prints the bundle's size and its cold start to a first pose
 (`poseapp selftest IMAGE --gui`: the window opens too).
 """
@@ -30,20 +29,16 @@ def folder_size(path: Path) -> int:
 
 
 def stage_weights(stage: Path) -> Path:
-    """RT's ONNX graph (exported from verified upstream weights), every variant's weightless graph
-    template (so the torch-free app runs the variants it downloads) and the licence, into ``stage``."""
-    from poseapp.model.variants import VARIANTS
+    """RT's ONNX graph (made from verified upstream weights) and the licence, into ``stage``. The
+    other variants are downloaded, converted and written as graphs on first use, without torch."""
     from poseapp.weights.graphs import ensure_onnx
     from poseapp.weights.install import weights_identity
-    from poseapp.weights.onnx_template import export_template
 
     graph = ensure_onnx("RT")
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     shutil.copy2(graph, stage / graph.name)
-    for name in VARIANTS:
-        export_template(name, stage / "templates")
     (stage / "LICENSE-EfficientPose.txt").write_text(LICENCE)
     (stage / "weights.json").write_text(json.dumps({"RT": weights_identity("RT")}, indent=2))
     return stage

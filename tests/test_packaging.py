@@ -1,6 +1,6 @@
 """Build the `cpu` one-folder app with PyInstaller and run what it built: `--version`, `selftest`
 on a real image with the bundled RT graph, torch unavailable inside the bundle, a variant that is
-not bundled, converted and run without torch from its template, a report and two exports."""
+not bundled, converted and written as a graph without torch, a report and two exports."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
     assert result["found"] and len(result["keypoints"]) == 16 and result["backend"] == "onnx"
     assert result["torch_importable"] is False and result["window"] == "poseapp"
     assert "(cpu flavour)" in result["about"]  # the build date and flavour reach the About box
-    # another variant on first use: its upstream file converted without torch, run from the template
+    # another variant on first use: its upstream file converted and its graph written without torch
     env["POSEAPP_WEIGHTS_SOURCE"] = str(UPSTREAM)
     other = subprocess.run([str(exe), "image", str(image), "--model", "I_LITE", "--json"], capture_output=True,
                            text=True, env=env, timeout=300)

@@ -102,7 +102,7 @@ class TorchBackend:
                  half: bool | None = None, source: str = "the cache") -> None:
         import torch
 
-        from poseapp.weights.convert import load_model
+        from poseapp.model.efficientpose import load_model
 
         self.torch = torch
         self.device = device
@@ -130,8 +130,7 @@ class OnnxBackend:
     name = "onnx"
     device = "cpu"
 
-    def __init__(self, path: str, threads: int | None = None, spin: bool = True,
-                 initializers: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, path: str, threads: int | None = None, spin: bool = True) -> None:
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -144,9 +143,6 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if not spin:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if initializers:  # a template's weights, handed over before ONNX Runtime optimises the graph
-            self._weights = [ort.OrtValue.ortvalue_from_numpy(v) for v in initializers.values()]
-            options.add_external_initializers(list(initializers), self._weights)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
 
@@ -158,7 +154,7 @@ def create_backend(model: str | ModelRef, device: str = "auto", backend: str = "
                    progress: Progress | None = None, spin: bool = True) -> Backend:
     """The runtime for ``model``: ONNX Runtime on CPU unless told otherwise, torch on a GPU."""
     from poseapp.extras import torch_present
-    from poseapp.weights.graphs import onnx_graph
+    from poseapp.weights.graphs import ensure_onnx
     from poseapp.weights.install import load_state
     from poseapp.weights.models import resolve
 
@@ -172,8 +168,7 @@ def create_backend(model: str | ModelRef, device: str = "auto", backend: str = "
     if backend == "onnx":
         if device != "cpu":
             raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
-        graph, weights = onnx_graph(ref, progress)
-        return OnnxBackend(str(graph), threads, spin, weights)
+        return OnnxBackend(str(ensure_onnx(ref, progress)), threads, spin)
     if not torch_present():
         raise PoseappError(f"the torch backend (and the {device} device) needs torch, which this install leaves out")
     if threads:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from poseapp.model.architecture import BN_EPS, ESWISH_BETA
 from poseapp.model.upscale import bilinear_weight
-
-BN_EPS = 1e-3  # Keras' BatchNormalization default, which upstream trained with
 
 
 class ESwish(nn.Module):
     """E-swish, ``beta * x * sigmoid(x)``: the detection blocks' activation (beta 1.25)."""
 
-    def __init__(self, beta: float = 1.25) -> None:
+    def __init__(self, beta: float = ESWISH_BETA) -> None:
         super().__init__()
         self.beta = beta
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 
+from poseapp.model.architecture import NUM_JOINTS, NUM_PAFS, check_shapes
 from poseapp.model.blocks import BilinearUpscale, DetectionPass
 from poseapp.model.variants import Variant, get_variant
-
-NUM_JOINTS = 16
-NUM_PAFS = 28  # 14 limbs x (dx, dy)
 
 
 class PoseOutputs(NamedTuple):
@@ -94,6 +93,21 @@ class EfficientPose(nn.Module):
 def create_model(name: str) -> EfficientPose:
     """Build the variant ``name`` with freshly initialised weights, in eval mode."""
     return EfficientPose(get_variant(name)).eval()
+
+
+def load_model(variant: str, state: dict[str, np.ndarray], source: str = "the cache") -> EfficientPose:
+    """A fresh ``variant`` module in eval mode holding ``state``; PoseappError naming ``source``
+    unless ``state`` has exactly the keys and shapes the module needs."""
+    model = create_model(variant)
+    check_state(model, state, source)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    return model.eval()
+
+
+def check_state(model: EfficientPose, state: dict[str, np.ndarray], source: str) -> None:
+    """Raise PoseappError unless ``state`` has exactly the keys and shapes ``model`` needs."""
+    target = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    check_shapes(model.variant.name, target, state, source)
 
 
 def count_parameters(model: nn.Module) -> int:

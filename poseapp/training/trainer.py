@@ -88,7 +88,7 @@ def initial_model(options: TrainOptions, say: Callable[[str], None]):
     torch.manual_seed(options.seed)
     model = create_model(options.variant)
     if options.init == "official":
-        from poseapp.weights.convert import check_state
+        from poseapp.model.efficientpose import check_state
         from poseapp.weights.install import load_state
 
         state = load_state(options.variant)
@@ -234,7 +234,7 @@ def _train(options: TrainOptions, say: Callable[[str], None], procs: Processes, 
     if (out / "last.safetensors").exists():
         from safetensors.numpy import load_file
 
-        from poseapp.weights.convert import load_model
+        from poseapp.model.efficientpose import load_model
 
         try:
             record = json.loads(run_file.read_text())

@@ -1,8 +1,7 @@
 """Upstream Keras .h5 / TFLite files -> a state dict for our EfficientPose module.
 
-Both converters walk one layer table (``layer_table``, made from ``layer_names.upstream_layers``)
-and differ only in where they read arrays and in their layouts. The table is plain data, so a
-torch-free install converts with a table written at build time (``weights/onnx_template.py``).
+Both converters walk one layer table (``layer_table``, from the torch-free description in
+``model/architecture.py``) and differ only in where they read arrays and in their layouts.
 TFLite has BatchNorm folded into the convolution: the
 folded bias goes into an identity BatchNorm (scale 1, mean 0, variance 1 - eps), which
 reproduces the folded graph exactly while keeping one module structure for every source.
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.model.architecture import BN_EPS, check_shapes, describe
 from poseapp.model.variants import get_variant
 
 # (from upstream layout to PyTorch's) per layer kind
@@ -55,26 +55,10 @@ class LayerTable:
 
 
 def layer_table(variant: str) -> LayerTable:
-    """The table for ``variant``, read off our module (needs torch)."""
-    from torch import nn
-
-    from poseapp.model.efficientpose import create_model
-    from poseapp.weights.layer_names import upstream_layers
-
-    model = create_model(variant)
-    names = {id(m): n for n, m in model.named_modules()}
-
-    def kind(module) -> str:
-        if isinstance(module, nn.ConvTranspose2d):
-            return "deconv"
-        return "dw" if module.groups > 1 else "conv"
-
-    layers = tuple(LayerSpec(x.name, kind(x.conv), names[id(x.conv)], x.conv.bias is not None, x.bn_name,
-                             names[id(x.bn)] if x.bn is not None else None,
-                             float(x.bn.eps) if x.bn is not None else 1e-3)
-                   for x in upstream_layers(model))
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    return LayerTable(model.variant.name, layers, shapes)
+    """The table for ``variant``, from the torch-free description (``model/architecture.py``)."""
+    arch = describe(get_variant(variant))
+    layers = tuple(LayerSpec(c.upstream, c.kind, c.key, c.bias, c.bn_upstream, c.bn, BN_EPS) for c in arch.layers)
+    return LayerTable(arch.variant.name, layers, arch.shapes())
 
 
 def _keras_arrays(path: Path):
@@ -132,14 +116,13 @@ def _tflite_arrays(path: Path):
     return read, input_size
 
 
-def convert(path: Path, variant: str, table: LayerTable | None = None) -> dict[str, np.ndarray]:
+def convert(path: Path, variant: str) -> dict[str, np.ndarray]:
     """Read an upstream model file and return our state dict (numpy float32) for ``variant``.
 
-    ``table`` None reads the layer table off our module (torch); a torch-free install passes one.
     Raises PoseappError naming the file when it is unreadable or does not fit the variant.
     """
     path = Path(path)
-    table = table or layer_table(variant)
+    table = layer_table(variant)
     resolution = get_variant(variant).resolution
     if path.suffix == ".h5":
         read, size = _keras_arrays(path)
@@ -161,34 +144,3 @@ def convert(path: Path, variant: str, table: LayerTable | None = None) -> dict[s
                 state[f"{layer.bn}.{key}"] = value
     check_shapes(table.variant, table.shapes, state, path.name)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
-
-
-def check_state(model, state: dict[str, np.ndarray], source: str) -> None:
-    """Raise PoseappError unless ``state`` has exactly the keys and shapes ``model`` needs."""
-    target = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    check_shapes(model.variant.name, target, state, source)
-
-
-def check_shapes(variant: str, target: dict[str, tuple[int, ...]], state: dict[str, np.ndarray], source: str) -> None:
-    """Raise PoseappError unless ``state`` has exactly the keys and shapes in ``target``."""
-    extra = sorted(set(state) - set(target))
-    if extra:
-        raise PoseappError(f"weights from {source} do not fit {variant}: unexpected {', '.join(extra[:3])}")
-    for key, shape in target.items():
-        if key not in state:
-            raise PoseappError(f"weights from {source} do not fit {variant}: nothing for {key}")
-        if tuple(state[key].shape) != tuple(shape):
-            raise PoseappError(f"weights from {source} do not fit {variant}: {key} has shape "
-                               f"{tuple(state[key].shape)}, {variant} needs {tuple(shape)}")
-
-
-def load_model(variant: str, state: dict[str, np.ndarray], source: str = "the cache"):
-    """A fresh ``variant`` module in eval mode holding ``state``, after ``check_state``."""
-    import torch
-
-    from poseapp.model.efficientpose import create_model
-
-    model = create_model(variant)
-    check_state(model, state, source)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
-    return model.eval()

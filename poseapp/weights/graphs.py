@@ -1,9 +1,8 @@
 """The ONNX graphs the CPU engine runs, cached beside the weights they were exported from.
 
 A graph is named by the SHA-256 of its weights file and the graph layout version, so it is never
-paired with other weights or made by older code. Exporting needs torch; running a graph does not,
-so a torch-free install (the packaged ``cpu`` app) uses a graph already exported, or its bundled
-template filled with the weights (``onnx_template``).
+paired with other weights or made by older code. Writing one needs numpy only
+(``onnx_export``), so every install, the torch-free ones included, makes its own.
 """
 
 from __future__ import annotations
@@ -11,10 +10,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
-
-from poseapp.errors import PoseappError
-from poseapp.extras import torch_present
 from poseapp.weights.cache import bundled_dir, onnx_dir, sha256
 from poseapp.weights.download import Progress
 from poseapp.weights.install import ensure_weights, load_state
@@ -40,47 +35,30 @@ def cached_graphs(folder: Path, ref: ModelRef, any_version: bool = False) -> lis
 
 
 def ensure_onnx(model: str | ModelRef, progress: Progress | None = None) -> Path:
-    """The ONNX graph for ``model`` (see ``onnx_graph``)."""
-    return onnx_graph(model, progress)[0]
+    """The ONNX graph for ``model``, written from its cached weights when missing or stale.
 
-
-def onnx_graph(model: str | ModelRef, progress: Progress | None = None
-               ) -> tuple[Path, dict[str, np.ndarray] | None]:
-    """The ONNX graph for ``model``, exported from its cached weights when missing or stale, and
-    the weights to hand ONNX Runtime with it (None: the graph holds its own).
-
-    Without torch, a graph already in the cache is used as it is (the weights file may be absent);
-    failing that, the bundled template of its variant, filled with the (downloaded) weights.
+    A graph already in the cache (or the packaged app's folder) is used as it is when the weights
+    file is absent; otherwise the weights are fetched and converted first. Older graphs of the same
+    model are removed once the new one is written.
     """
     ref = resolve(model)
     weights = ref.weights_path
     if weights.exists():
         path = graph_path(ref, sha256(weights))
         if path.exists():
-            return path, None
+            return path
     else:
         for folder in (onnx_dir(), bundled_dir()):
             found = cached_graphs(folder, ref) if folder else []
             if found:
-                return found[-1], None
-    if not torch_present():
-        from poseapp.weights.onnx_template import initializers, load_spec, template_for
-
-        template = template_for(ref.variant.name)
-        if template is None:
-            raise PoseappError(
-                f"no ONNX graph for {ref.name} in {onnx_dir()}, and exporting one needs torch; install poseapp "
-                "with its default dependencies, or copy an exported graph there"
-            )
-        state = load_state(ref, progress)
-        return template[0], initializers(load_spec(template[1])[1], state, str(ref.weights_path))
+                return found[-1]
     from poseapp.weights.onnx_export import export_onnx
 
-    log.info("preparing the %s model for this machine (first use only; about 10 s)", ref.name)
+    log.info("preparing the %s model for this machine (first use only)", ref.name)
     weights = ensure_weights(ref, progress)
     path = graph_path(ref, sha256(weights))
     export_onnx(ref.variant.name, load_state(ref), path, str(weights))
     for old in cached_graphs(onnx_dir(), ref, any_version=True):
         if old != path:
             old.unlink(missing_ok=True)
-    return path, None
+    return path

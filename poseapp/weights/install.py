@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import MissingWeightsError, PoseappError
-from poseapp.extras import torch_present
 from poseapp.model.variants import VARIANTS
 from poseapp.weights.cache import load_state_file, read_metadata, read_regular, save_state, sha256
 from poseapp.weights.download import Progress, fetch
@@ -60,14 +59,13 @@ def status(model: str | ModelRef) -> str:
 
 def _install(ref: ModelRef, upstream_file: Path, entry: UpstreamFile, origin: str) -> Path:
     from poseapp.weights.convert import convert
-    from poseapp.weights.onnx_template import template_table
 
     got = git_blob_id(read_regular(upstream_file))
     if got != entry.blob:
         raise MissingWeightsError(
             f"{upstream_file} is not the upstream {entry.path}: git blob id {got}, expected {entry.blob}"
         )
-    state = convert(upstream_file, ref.name, None if torch_present() else template_table(ref.name))
+    state = convert(upstream_file, ref.name)
     meta = {"variant": ref.name, "source": entry.path, "blob": entry.blob, "origin": origin,
             "commit": load_manifest().commit}
     return save_state(ref.weights_path, state, meta)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from poseapp.errors import PoseappError
-from poseapp.extras import torch_present
+from poseapp.model.architecture import check_shapes
 from poseapp.weights.cache import load_state_file, read_metadata, save_state, trained_dir
+from poseapp.weights.convert import layer_table
 from poseapp.weights.models import checkpoint_variant, official, trained_models
 
 
@@ -14,8 +15,7 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
     """Copy a ``poseapp train`` checkpoint (a .safetensors file, or a run folder's best one) into
     the model list under ``name`` (default: the run folder's name); returns the name.
 
-    The weights must fit their variant (checked with torch when it is installed), and a name may not
-    shadow an official variant.
+    The weights must fit their variant, and a name may not shadow an official variant.
     """
     path = Path(path)
     if path.is_dir():
@@ -33,10 +33,7 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
         raise PoseappError(f"a model named {clash[0]!r} exists: names may not differ only in case "
                            "(one would hide the other); pick another with --name")
     state = load_state_file(path)
-    if torch_present():
-        from poseapp.weights.convert import load_model
-
-        load_model(variant, state, str(path))
+    check_shapes(variant, layer_table(variant).shapes, state, str(path))
     meta = {**read_metadata(path), "variant": variant, "name": name, "imported_from": str(path.resolve())}
     save_state(trained_dir() / f"{name}.safetensors", state, meta)
     return name

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from poseapp.errors import PoseappError
+from poseapp.model.architecture import describe
 from poseapp.model.efficientpose import count_parameters, create_model
-from poseapp.model.summary import count_flops
 from poseapp.model.variants import PUBLISHED_PARAMS_M, VARIANTS, get_variant
 from poseapp.weights.tflite_reader import CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, TFLiteGraph
 from tests.conftest import UPSTREAM
@@ -84,8 +85,19 @@ def test_forward_shapes_and_aux_outputs(name):
 def test_flops_near_published():
     published = {"RT": 0.87, "II_LITE": 7.25}
     for name, g in published.items():
-        model = create_model(name)
-        assert abs(count_flops(model, model.variant.resolution) / 1e9 - g) / g < 0.03
+        assert abs(describe(get_variant(name)).flops() / 1e9 - g) / g < 0.03
+
+
+@pytest.mark.parametrize("name", ["RT", "I", "RT_LITE"])
+def test_described_counts_are_torchs(name):
+    """The torch-free parameter and FLOP counts (``poseapp models``) are the module's own."""
+    model = create_model(name)
+    arch = describe(model.variant)
+    assert arch.parameters() == count_parameters(model)
+    size = model.variant.resolution
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    assert arch.flops() == counter.get_total_flops()
 
 
 def test_upscaler_starts_bilinear():
