@@ -135,16 +135,15 @@ def cmd_image(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failures else 0
 
 
-def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...]):
-    """An engine on a trained checkpoint (safetensors with its variant in the metadata), torch on CPU."""
-    from poseapp.inference.backends import TorchBackend
+def _checkpoint_engine(path: str, flip: bool, scales: tuple[float, ...], threads: int | None):
+    """An engine on a trained checkpoint (safetensors with its variant in the metadata), on the CPU
+    engine like every model (its graph written on first use)."""
+    from poseapp.inference.backends import OnnxBackend
     from poseapp.inference.engine import Engine
-    from poseapp.weights.cache import load_state_file
-    from poseapp.weights.models import checkpoint_variant
+    from poseapp.weights.graphs import checkpoint_graph
 
-    state = load_state_file(Path(path))
-    variant = checkpoint_variant(Path(path))
-    return Engine(variant, backend=TorchBackend(variant, state, "cpu", source=path), flip=flip, scales=scales)
+    variant, graph = checkpoint_graph(Path(path))
+    return Engine(variant, backend=OnnxBackend(str(graph), threads), flip=flip, scales=scales)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -152,7 +151,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from poseapp.io.mpii import load_mpii
 
     samples = load_mpii(args.data)
-    engine = _checkpoint_engine(args.weights, args.flip, tuple(args.scales)) if args.weights else _engine(args)
+    engine = (_checkpoint_engine(args.weights, args.flip, tuple(args.scales), args.threads) if args.weights
+              else _engine(args))
     args.model = engine.model
     result = evaluate(engine, samples, args.protocol)
     if args.json:

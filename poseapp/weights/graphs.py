@@ -62,3 +62,18 @@ def ensure_onnx(model: str | ModelRef, progress: Progress | None = None) -> Path
         if old != path:
             old.unlink(missing_ok=True)
     return path
+
+
+def checkpoint_graph(path: Path) -> tuple[str, Path]:
+    """The variant of a training checkpoint (``RUN/best.safetensors``) and its ONNX graph, written
+    into the graph cache on first use and named by the checkpoint's SHA-256 (``poseapp eval
+    --weights``: a checkpoint not imported into the model list, run without torch)."""
+    from poseapp.weights.cache import load_state_file
+    from poseapp.weights.models import checkpoint_variant
+    from poseapp.weights.onnx_export import GRAPH_VERSION, export_onnx
+
+    variant = checkpoint_variant(path)
+    graph = onnx_dir() / f"checkpoint-{variant}-{sha256(path)[:16]}-g{GRAPH_VERSION}.onnx"
+    if not graph.exists():
+        export_onnx(variant, load_state_file(path), graph, str(path))
+    return variant, graph

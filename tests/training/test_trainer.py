@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from poseapp.cli import main
+from poseapp.inference.backends import OnnxBackend, TorchBackend
 from poseapp.io.images import read_rgb
 from poseapp.training.trainer import TrainOptions, load_data, train
 from poseapp.weights import models
+from poseapp.weights.cache import load_state_file
+from poseapp.weights.graphs import checkpoint_graph
 from tests.conftest import MPII_DIR
 
 
@@ -32,6 +36,11 @@ def test_train_resume_and_eval(tmp_path, capsys):
     assert main(["eval", "--data", str(MPII_DIR), "--weights", str(run / "best.safetensors"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == "RT" and result["images"] == 5
+    # that ran the checkpoint's ONNX graph, written without torch: what the trained module computes
+    variant, graph = checkpoint_graph(run / "best.safetensors")
+    image = read_rgb(sorted(MPII_DIR.glob("*.jpg"))[0])[None, :224, :224].astype(np.float32) / 127.5 - 1
+    trained = TorchBackend(variant, load_state_file(run / "best.safetensors")).run(image)
+    assert np.abs(OnnxBackend(str(graph), 1).run(image) - trained).max() <= 1e-4 * np.abs(trained).max() + 1e-6
     assert main(["weights", "import", str(run), "--name", "rt-from-scratch"]) == 0
     capsys.readouterr()
     try:  # the imported model runs like a variant: exported to ONNX, picked by name
