@@ -174,18 +174,23 @@ def floor_line(xy: np.ndarray, times: np.ndarray, still_share: float = 0.5) -> t
 def load(path: str | Path) -> Calibration:
     """A calibration file written by ``Calibration.save``; PoseappError for anything else."""
     path = Path(path)
-    data = read_json(path, "a calibration file")
+    return from_json(read_json(path, "a calibration file"), str(path))
+
+
+def from_json(data: object, source: str) -> Calibration:
+    """A calibration from ``Calibration.to_json``'s dict (a file's, or a result's); PoseappError
+    naming ``source`` when it is not one."""
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
-        raise PoseappError(f"{path} is not a poseapp calibration file")
+        raise PoseappError(f"{source} is not a poseapp calibration")
     try:
         cal = Calibration(float(data["metres_per_pixel"]), float(data.get("floor_deg", 0.0)), str(data["method"]),
                           data.get("height_m"), tuple(data["line"]) if data.get("line") else None,
                           int(data.get("frames_used", 0)), tuple(map(float, data.get("origin_px", (0.0, 0.0)))),
                           float(data.get("origin_up_m", 0.0)))
     except (KeyError, TypeError, ValueError) as exc:
-        raise PoseappError(f"{path}: a calibration field is missing or wrong ({exc})") from exc
+        raise PoseappError(f"{source}: a calibration field is missing or wrong ({exc})") from exc
     if not (math.isfinite(cal.metres_per_pixel) and cal.metres_per_pixel > 0):
-        raise PoseappError(f"{path}: metres_per_pixel must be a positive number")
+        raise PoseappError(f"{source}: metres_per_pixel must be a positive number")
     return cal
 
 

@@ -42,6 +42,7 @@ from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
 from poseapp.io.video import VIDEO_SUFFIXES
+from poseapp.outputs.export import export_result
 from poseapp.pipeline import LatestSlot, LiveResult
 from poseapp.report import build_report, write_html
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.gait_dock.hide()
         self._line_points: list[tuple[float, float]] | None = None
         self.last_recording: Path | None = None
+        self.recording_formats: tuple[str, ...] = ()  # what the recording in progress (or the last) writes
 
         self.slot: LatestSlot = LatestSlot()
         ready = threading.Event()
@@ -446,6 +448,12 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.message(f"recording saved: {path} (gait files not written: {exc.strerror or exc})")
             return
+        exports = tuple(k for k in self.recording_formats if k not in ("csv", "json"))
+        if exports:  # written again with the gait events, and in metres when calibrated
+            try:
+                written += export_result(Path(path).with_suffix(".json"), exports)
+            except (PoseappError, OSError) as exc:
+                self.message(f"recording saved: {path} (exports without gait events: {exc})")
         head = [f"{Path(path).name}", f"calibration: {cal.describe()}" if cal else "not calibrated: lengths in pixels"]
         self.gait_text.setPlainText("\n".join(head + summary_lines(result) + ["", *map(str, written)]))
         self.gait_dock.show()
@@ -466,7 +474,8 @@ class MainWindow(QMainWindow):
         video = self.panel.record_video.isChecked()
         live = bool(self.source_info.get("live", True))
         self.capture.lossless = not live  # a file waits for the model: every frame is recorded
-        self.worker.start_recording(path, self.source_info, video, self.source_fps, self.panel.record_formats())
+        self.recording_formats = self.panel.record_formats()
+        self.worker.start_recording(path, self.source_info, video, self.source_fps, self.recording_formats)
         self.record_action.setText("Stop")
         self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 

@@ -1,5 +1,10 @@
 """``poseapp export``: an existing result (its JSON, the CSV beside it and its gait file, if any)
-written again in other formats, without the model."""
+written again in other formats, without the model.
+
+Positions go out in metres when the CSV has metre columns (``poseapp video`` calibrated), or when
+the gait file holds a calibration (a live recording, calibrated by the window's height or scale
+line after it stopped): the same conversion as ``poseapp video``'s, from the smoothed positions
+when the result was smoothed, else the raw ones above the score threshold."""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from poseapp.calibration import from_json
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import read_json
 from poseapp.io.records import SCHEMA_VERSION, read_records
 from poseapp.outputs import FORMATS, OutputSet, Row, Session, parse_formats
+from poseapp.smoothing import mask_low_scores
 
 
 def load_result(path: str | Path) -> dict:
@@ -37,7 +44,8 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     csv_path = path.with_suffix(".csv")
     records = read_records(csv_path)
     gait_path = path.with_name(path.stem + "_gait.json")
-    events = read_json(gait_path, "a gait file").get("events") if gait_path.exists() else None
+    gait = read_json(gait_path, "a gait file") if gait_path.exists() else {}
+    events = gait.get("events") if isinstance(gait, dict) else None
     times = records.column("time_s")
     fps = (meta.get("source") or {}).get("fps") or (
         (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 30.0)
@@ -46,11 +54,16 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PoseappError(f"cannot make the folder {folder}: {exc.strerror}") from exc
-    outs = OutputSet(folder, Session(path.stem, float(fps), records.smoothed, records.metres), wanted)
+    kp = records.keypoints()
+    smoothed = records.xy(smoothed=True) if records.smoothed else None
+    metres = _metres(records) if records.metres else None
+    if metres is None and isinstance(gait, dict) and gait.get("calibration"):
+        cal = from_json(gait["calibration"], str(gait_path))
+        threshold = float((meta.get("options") or {}).get("threshold", 0.3))
+        metres = cal.to_metres(smoothed if smoothed is not None else mask_low_scores(kp, threshold))
+        meta = {**meta, "calibration": cal.to_json()}
+    outs = OutputSet(folder, Session(path.stem, float(fps), records.smoothed, metres is not None), wanted)
     try:
-        kp = records.keypoints()
-        smoothed = records.xy(smoothed=True) if records.smoothed else None
-        metres = _metres(records) if records.metres else None
         names = [c for c in records.columns if c in _angle_names()]
         angle_values = np.stack([records.column(n) for n in names], 1) if names else np.zeros((len(times), 0))
         for i, t in enumerate(times):

@@ -404,13 +404,16 @@ def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
 
 
 def test_report_of_the_last_recording(qtbot, window, tmp_path):
-    from tests.outputs.test_formats import write_result
+    from tests.outputs.test_formats import read_trc, write_result
 
-    w = window()
+    w = window({"height_m": 1.75})
     assert not w.report_action.isEnabled()
     result = write_result(tmp_path)
+    w.recording_formats = ("csv", "json", "trc")
     w._recorded(str(result.with_suffix(".csv")))
     assert w.report_action.isEnabled()
+    assert read_trc(tmp_path / "clip.trc")[0]["Units"] == "m"  # written again, calibrated, after the gait
+    assert "clip.trc" in w.gait_text.toPlainText()
     out = w.make_report("P-1")
     assert out == tmp_path / "clip_report.pdf" and out.stat().st_size > 10_000
     assert out.with_suffix(".html").exists() and "report written" in w.statusBar().currentMessage()

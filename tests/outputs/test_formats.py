@@ -190,3 +190,29 @@ def test_export_refuses_other_schemas_and_unwritable_folders(tmp_path, capsys):
     assert main(["export", str(good), "--formats", "trc", "--out", str(blocker / "sub")]) == 2
     err = capsys.readouterr().err
     assert "cannot make the folder" in err and "Traceback" not in err
+
+
+def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_path):
+    """A live recording's CSV holds pixels; the gait file the window writes after it holds the
+    calibration and the events: the exports come out in metres, with the events."""
+    import ezc3d
+
+    from poseapp.gait import gait_files
+    from poseapp.outputs.export import export_result
+
+    w = walk(seconds=4.0, fps=FPS)
+    kp, angles = w.keypoints(), compute_angles(w.keypoints())
+    outs = OutputSet(tmp_path, Session("rec", FPS), ("csv", "json"))
+    for i, t in enumerate(w.times):
+        outs.write(Row(i, float(t), True, kp[i], angles={k: float(v[i]) for k, v in angles.items()}))
+    outs.finish({"poseapp": "test", "csv_schema": 2, "source": {"fps": FPS}, "options": {"threshold": 0.3},
+                 "range_of_motion": {}})
+    gait, cal, _ = gait_files(tmp_path / "rec.csv", height_m=w.height)
+    made = export_result(tmp_path / "rec.json", ("trc", "c3d"))
+    assert sorted(p.name for p in made) == ["rec.c3d", "rec.trc"]
+    header, _, values = read_trc(tmp_path / "rec.trc")
+    assert header["Units"] == "m"
+    expected = cal.to_metres(kp[..., :2])
+    assert np.allclose(values[:, 2:].reshape(len(w.times), -1, 3)[:, :, :2], expected, atol=1e-4)
+    c = ezc3d.c3d(str(tmp_path / "rec.c3d"))
+    assert c["parameters"]["EVENT"]["USED"]["value"][0] == len(gait["events"]) > 0
