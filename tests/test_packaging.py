@@ -22,7 +22,7 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
                             "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=1500)
     assert build.returncode == 0, build.stderr[-3000:]
     report = json.loads(build.stdout[build.stdout.index("{"):])
-    # 463 MB measured; without `strip` on the machine libpython keeps its 16 MB of symbols
+    # 460 MB measured; without `strip` on the machine libpython keeps its 16 MB of symbols
     assert report["size_mb"] < (470 if shutil.which("strip") else 490), report
     exe = tmp_path / "dist" / "poseapp" / ("poseapp.exe" if os.name == "nt" else "poseapp")
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSEAPP_")}
