@@ -127,7 +127,8 @@ class Architecture:
                 total += 2 * size**2 * c.kernel**2 * c.out_chs * c.in_chs // c.groups
         return total
 
-    def _add(self, kind: str, inputs: list[str], chs: int, size: int, convs: tuple[Conv, ...] = ()) -> str:
+    def add_op(self, kind: str, inputs: list[str], chs: int, size: int, convs: tuple[Conv, ...] = ()) -> str:
+        """Append an operation whose output has ``chs`` channels of ``size`` x ``size``; its name."""
         name = f"t{len(self.ops)}"
         self.ops.append(Op(kind, name, tuple(inputs), convs))
         self.channels[name], self.sizes[name] = chs, size
@@ -146,18 +147,19 @@ class Architecture:
         self.layers.append(conv)
         return conv
 
-    def conv(self, x: str, *args, **kwargs) -> str:
-        """A convolution (and its BatchNorm) applied to ``x``."""
+    def conv(self, x: str, *args: object, **kwargs: object) -> str:
+        """A convolution (and its BatchNorm) applied to ``x``: ``layer``'s arguments."""
         conv = self.layer(x, *args, **kwargs)
-        return self._add("conv", [x], conv.out_chs, math.ceil(self.sizes[x] / conv.stride), (conv,))
+        return self.add_op("conv", [x], conv.out_chs, math.ceil(self.sizes[x] / conv.stride), (conv,))
 
     def act(self, x: str, kind: str) -> str:
-        return self._add(kind, [x], self.channels[x], self.sizes[x])
+        """An element-wise activation: swish, relu6 or sigmoid."""
+        return self.add_op(kind, [x], self.channels[x], self.sizes[x])
 
     def join(self, kind: str, inputs: list[str]) -> str:
         """add, mul (the second may be a per-channel gate) or concat."""
         chs = sum(self.channels[i] for i in inputs) if kind == "concat" else self.channels[inputs[0]]
-        return self._add(kind, inputs, chs, self.sizes[inputs[0]])
+        return self.add_op(kind, inputs, chs, self.sizes[inputs[0]])
 
 
 def _round_chs(chs: int, multiplier: float) -> int:
@@ -170,7 +172,7 @@ def _round_chs(chs: int, multiplier: float) -> int:
 def _se(a: Architecture, x: str, key: str, names: tuple[str, str], reduced: int, act: str,
         scales: tuple[float, float] = (1.0, 1.0)) -> str:
     """Squeeze-excite: global mean, reduce, activation, expand, sigmoid, multiply."""
-    s = a._add("mean", [x], a.channels[x], 1)
+    s = a.add_op("mean", [x], a.channels[x], 1)
     s = a.act(a.conv(s, f"{key}.conv_reduce", names[0], reduced, bias=True, scale=scales[0]), act)
     s = a.act(a.conv(s, f"{key}.conv_expand", names[1], a.channels[x], bias=True, scale=scales[1]), "sigmoid")
     return a.join("mul", [x, s])
@@ -259,24 +261,23 @@ def describe(variant: Variant) -> Architecture:
     a.channels[a.IMAGE], a.sizes[a.IMAGE] = 3, variant.resolution
     feats = _backbone(a, a.IMAGE, "backbone_high", variant.backbone_high, 3, 1, True)
     if variant.backbone_low:
-        low = a._add("pool", [a.IMAGE], 3, variant.resolution // 2)
+        low = a.add_op("pool", [a.IMAGE], 3, variant.resolution // 2)
         # upstream cut the low branch before its last block's residual add
         feats = a.join("concat", [feats, _backbone(a, low, "backbone_low", variant.backbone_low, 2, 2, False)])
     x = feats
-    for p in (1, 2, 3):
+    for p in (1, 2):
         x = _detection_pass(a, x, p)
-        head = a.layer(x, f"pass{p}.head", _HEAD_NAMES[p], NUM_PAFS if p == 1 else NUM_JOINTS, bias=True)
-        if variant.lite and p < 3:
-            a.layers.pop()  # the Lite models predict only the final maps
-        if p < 3:
-            x = a.join("concat", [x, feats])
-    x = a._add("conv", [x], NUM_JOINTS, a.sizes[x], (head,))
+        if not variant.lite:  # the earlier passes' maps train the network; the Lite models have none
+            a.layer(x, f"pass{p}.head", _HEAD_NAMES[p], NUM_PAFS if p == 1 else NUM_JOINTS, bias=True)
+        x = a.join("concat", [x, feats])
+    x = _detection_pass(a, x, 3)
+    x = a.conv(x, "pass3.head", _HEAD_NAMES[3], NUM_JOINTS, bias=True)
     size, deconvs = a.sizes[x], []
     for i, name in enumerate(_UPSCALE_NAMES[:UPSCALE_STEPS]):
         deconvs.append(Conv(f"upscale.{i}", name, NUM_JOINTS, NUM_JOINTS, 4, 2, bias=True, pads=(1, 1, 1, 1),
                             transpose=True))
     a.layers.extend(deconvs)
-    a._add("upscale", [x], NUM_JOINTS, size * 2**UPSCALE_STEPS, tuple(deconvs))
+    a.add_op("upscale", [x], NUM_JOINTS, size * 2**UPSCALE_STEPS, tuple(deconvs))
     return a
 
 
