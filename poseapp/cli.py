@@ -20,6 +20,7 @@ from poseapp.batch import EXECUTORS
 from poseapp.draw import DRAW_THRESHOLD
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
+from poseapp.extras import TORCH_HINT
 from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
@@ -517,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXIT_BAD_INPUT = 2
-TORCH_MODULES = ("torch", "torchvision", "timm")  # left out of the cpu bundle
+TORCH_MODULES = ("torch", "torchvision", "timm")  # left out of the plain install and the cpu bundle
 
 
 def person_arg(text: str) -> str:
@@ -571,8 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as exc:  # the torch-free app (cpu bundle) asked for what needs torch
         if (exc.name or "").split(".")[0] not in TORCH_MODULES:
             raise
-        print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out (the cpu app); "
-              "install poseapp from source with its default dependencies", file=sys.stderr)
+        print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out; "
+              f"{TORCH_HINT}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

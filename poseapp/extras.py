@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 
+#: What to tell someone whose install lacks torch (the plain install, the packaged ``cpu`` app).
+TORCH_HINT = "install it with pip install 'poseapp[torch]' (from the source folder: pip install -e '.[torch]')"
+
 
 def torch_present() -> bool:
-    """Whether torch can be imported (the packaged ``cpu`` app leaves it out)."""
+    """Whether torch can be imported (the plain install and the packaged ``cpu`` app leave it out)."""
     try:
         return importlib.util.find_spec("torch") is not None
     except (ImportError, ValueError):

@@ -1,6 +1,6 @@
 """The plain ``pip install`` (no extras) in a fresh venv: no torch, timm or onnx, and ``poseapp
 image``, ``video`` and ``eval`` and the window work in it, converting into an empty cache, with the
-results of the full install."""
+results of the full install; training says which extra it needs."""
 
 from __future__ import annotations
 
@@ -74,3 +74,8 @@ def test_plain_install_runs_the_app_without_torch(tmp_path):
 
     window = light("selftest", image, "--gui")
     assert window["window"] == "poseapp" and window["torch_importable"] is False
+
+    train = subprocess.run([str(bin_dir / "poseapp"), "train", "--data", str(MPII_DIR), "--out", str(tmp_path / "run")],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert train.returncode == 2 and "pip install 'poseapp[torch]'" in train.stderr  # what to do, not a traceback
+    assert "Traceback" not in train.stderr

@@ -85,10 +85,10 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return next((d for d in present if d == "cpu" or _torch_has(d)), "cpu")
     if device not in present or (device != "cpu" and not _torch_has(device)):
-        from poseapp.extras import torch_present
+        from poseapp.extras import TORCH_HINT, torch_present
 
         usable = [d for d in present if d == "cpu" or _torch_has(d)]
-        hint = "" if torch_present() else " (a GPU needs torch, which this install leaves out)"
+        hint = "" if torch_present() else f" (a GPU needs torch, which this install leaves out; {TORCH_HINT})"
         raise PoseappError(f"device {device!r} is not available here; available: {', '.join(usable)}{hint}")
     return device
 
@@ -153,7 +153,7 @@ class OnnxBackend:
 def create_backend(model: str | ModelRef, device: str = "auto", backend: str = "auto", threads: int | None = None,
                    progress: Progress | None = None, spin: bool = True) -> Backend:
     """The runtime for ``model``: ONNX Runtime on CPU unless told otherwise, torch on a GPU."""
-    from poseapp.extras import torch_present
+    from poseapp.extras import TORCH_HINT, torch_present
     from poseapp.weights.graphs import ensure_onnx
     from poseapp.weights.install import load_state
     from poseapp.weights.models import resolve
@@ -170,7 +170,8 @@ def create_backend(model: str | ModelRef, device: str = "auto", backend: str = "
             raise PoseappError(f"the onnx backend runs on the cpu, not {device}")
         return OnnxBackend(str(ensure_onnx(ref, progress)), threads, spin)
     if not torch_present():
-        raise PoseappError(f"the torch backend (and the {device} device) needs torch, which this install leaves out")
+        raise PoseappError(f"the torch backend (and the {device} device) needs torch, which this install leaves "
+                           f"out; {TORCH_HINT}")
     if threads:
         import torch
 
