@@ -34,6 +34,7 @@ from poseapp.io.folder_lock import folder_lock
 from poseapp.io.records import spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.outputs import DEFAULT_FORMATS, FORMATS, OutputSet, Row, Session, parse_formats
+from poseapp.outputs.c3d_file import events_left_out
 from poseapp.smoothing import mask_low_scores, smooth_trajectory
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
@@ -311,8 +312,11 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             meta["gait"] = _gait_summary(gait)
             meta["smoothing"] = smoothing
             meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
+            events = gait.get("events") if gait else None
+            notice = events_left_out(events) if any(p.suffix == ".c3d" for p in outs.paths) else None
+            warnings += [notice] if notice else []
             meta["warnings"] = warnings
-            outs.finish(meta, gait.get("events") if gait else None)
+            outs.finish(meta, events)
         except BaseException:
             outs.discard()
             raise

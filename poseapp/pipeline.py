@@ -5,7 +5,8 @@ model is slower than the camera, frames it never took are dropped (and counted),
 shows the present, not a growing backlog. ``LiveAnalyser`` is the shared ``analysis.FrameAnalyser``
 (track the person, smooth with One-Euro, compute the angles; a new model between two frames when
 asked) with the capture time on each result. ``LiveRecorder`` writes the same CSV and JSON as
-``poseapp video``.
+``poseapp video``; once stopped, ``measure_recording`` adds the gait and writes the exports again
+from it (in metres when calibrated, with the gait events).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -23,6 +24,8 @@ import numpy as np
 
 from poseapp.analysis import AnalysisOptions, FrameAnalyser, FrameResult, make_engine, result_metadata
 from poseapp.angles import ANGLE_NAMES, range_of_motion
+from poseapp.calibration import Calibration
+from poseapp.errors import PoseappError
 from poseapp.io.video import Frame, VideoWriter
 from poseapp.outputs import DEFAULT_FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.weights.download import Progress
@@ -148,15 +151,17 @@ class LiveRecorder:
     """
 
     def __init__(self, path: str | Path, settings: LiveSettings, source: dict, video: bool = False,
-                 fps: float = 30.0, formats: tuple[str, ...] = DEFAULT_FORMATS) -> None:
+                 fps: float = 30.0, formats: tuple[str, ...] = DEFAULT_FORMATS, height_m: float | None = None,
+                 scale_line: str | None = None) -> None:
         self.path = Path(path)
         self.settings = settings
         self.source = source
+        self.formats = parse_formats(formats, DEFAULT_FORMATS)
+        self.height_m, self.scale_line = height_m, scale_line  # the calibration for ``measure``
         self.angles: dict[str, list[float]] = {name: [] for name in ANGLE_NAMES}
         self.times: list[float] = []
         self.smoothed = settings.smooth != "none"
-        self.outputs = OutputSet(self.path.parent, Session(self.path.stem, fps, self.smoothed),
-                                 parse_formats(formats, DEFAULT_FORMATS))
+        self.outputs = OutputSet(self.path.parent, Session(self.path.stem, fps, self.smoothed), self.formats)
         self.rows = 0
         self.started = datetime.now(timezone.utc)
         self.t0: float | None = None
@@ -208,6 +213,47 @@ class LiveRecorder:
         self.outputs.finish(meta)
         return self.path
 
+    def measure(self) -> RecordingGait:
+        """The stopped recording's gait and exports (``measure_recording``)."""
+        return measure_recording(self.path, self.formats, self.height_m, self.scale_line)
+
     def discard(self) -> None:
         """Remove what an unfinished recording had written."""
         self.outputs.discard()
+
+
+@dataclass
+class RecordingGait:
+    """What a finished recording's gait analysis gave: its result (``gait.analyse_gait``), the
+    calibration used, the files written, and why something is missing (empty: nothing is)."""
+
+    result: dict | None = None
+    calibration: Calibration | None = None
+    written: list[Path] = field(default_factory=list)
+    problem: str = ""
+
+
+def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float | None = None,
+                      scale_line: str | None = None) -> RecordingGait:
+    """A finished recording's gait files beside it (``gait.gait_files``, calibrated by the scale
+    line when one is given, else the subject's height), then its exports among ``formats`` written
+    again from them: in metres when calibrated, with the gait events. Failures are told in
+    ``problem``; the recording itself is never touched."""
+    from poseapp.gait import gait_files
+    from poseapp.outputs.export import export_result
+
+    csv_path = Path(csv_path)
+    try:
+        result, cal, written = gait_files(csv_path, None if scale_line else height_m, scale_line)
+    except PoseappError as exc:
+        return RecordingGait(problem=f"no gait parameters: {exc}")
+    except OSError as exc:
+        return RecordingGait(problem=f"gait files not written: {exc.strerror or exc}")
+    measured = RecordingGait(result, cal, list(written))
+    exports = tuple(k for k in formats if k not in ("csv", "json"))
+    if exports:
+        try:
+            measured.written += export_result(csv_path.with_suffix(".json"), exports)
+        except (PoseappError, OSError) as exc:
+            measured.problem = f"exports without gait events: {exc}"
+    return measured

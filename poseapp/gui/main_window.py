@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from poseapp.calibration import from_line
 from poseapp.draw import legend_text
 from poseapp.errors import PoseappError
-from poseapp.gait import gait_files, summary_lines
+from poseapp.gait import summary_lines
 from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
@@ -42,8 +42,7 @@ from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
 from poseapp.io.video import VIDEO_SUFFIXES
-from poseapp.outputs.export import export_result
-from poseapp.pipeline import LatestSlot, LiveResult
+from poseapp.pipeline import LatestSlot, LiveResult, RecordingGait
 from poseapp.report import build_report, write_html
 
 
@@ -84,7 +83,6 @@ class MainWindow(QMainWindow):
         self.gait_dock.hide()
         self._line_points: list[tuple[float, float]] | None = None
         self.last_recording: Path | None = None
-        self.recording_formats: tuple[str, ...] = ()  # what the recording in progress (or the last) writes
 
         self.slot: LatestSlot = LatestSlot()
         ready = threading.Event()
@@ -434,37 +432,29 @@ class MainWindow(QMainWindow):
         self.message(f"report written: {out} ({pages} pages) and {out.with_suffix('.html').name}")
         return out
 
-    @Slot(str)
-    def _recorded(self, path: str) -> None:
-        """A finished recording: its gait parameters when it holds a walk, shown in the Gait panel."""
+    @Slot(str, object)
+    def _recorded(self, path: str, gait: RecordingGait) -> None:
+        """A finished recording, measured by the worker: its gait parameters in the Gait panel when
+        it holds a walk, else why not."""
         self.last_recording = Path(path)
         self.report_action.setEnabled(True)
-        line = self.scale_line()
-        try:
-            result, cal, written = gait_files(path, None if line else self.panel.height(), line)
-        except PoseappError as exc:
-            self.message(f"recording saved: {path} (no gait parameters: {exc})")
+        if gait.result is None:
+            self.message(f"recording saved: {path} ({gait.problem})")
             return
-        except OSError as exc:
-            self.message(f"recording saved: {path} (gait files not written: {exc.strerror or exc})")
-            return
-        exports = tuple(k for k in self.recording_formats if k not in ("csv", "json"))
-        if exports:  # written again with the gait events, and in metres when calibrated
-            try:
-                written += export_result(Path(path).with_suffix(".json"), exports)
-            except (PoseappError, OSError) as exc:
-                self.message(f"recording saved: {path} (exports without gait events: {exc})")
+        cal = gait.calibration
         head = [f"{Path(path).name}", f"calibration: {cal.describe()}" if cal else "not calibrated: lengths in pixels"]
-        self.gait_text.setPlainText("\n".join(head + summary_lines(result) + ["", *map(str, written)]))
+        self.gait_text.setPlainText("\n".join(head + summary_lines(gait.result) + ["", *map(str, gait.written)]))
         self.gait_dock.show()
         self.gait_dock.raise_()
-        self.message(f"recording saved: {path}; gait parameters in {written[0].name}")
+        self.message(f"recording saved: {path}; gait parameters in {gait.written[0].name}"
+                     + (f" ({gait.problem})" if gait.problem else ""))
 
     # recording
     def toggle_record(self) -> None:
         if not self.record_action.isChecked():
             self.capture.lossless = False
-            self.worker.stop_recording()
+            line = self.scale_line()
+            self.worker.stop_recording(None if line else self.panel.height(), line)
             self.record_action.setChecked(False)
             self.record_action.setText("Record")
             return
@@ -474,8 +464,9 @@ class MainWindow(QMainWindow):
         video = self.panel.record_video.isChecked()
         live = bool(self.source_info.get("live", True))
         self.capture.lossless = not live  # a file waits for the model: every frame is recorded
-        self.recording_formats = self.panel.record_formats()
-        self.worker.start_recording(path, self.source_info, video, self.source_fps, self.recording_formats)
+        line = self.scale_line()
+        self.worker.start_recording(path, self.source_info, video, self.source_fps, self.panel.record_formats(),
+                                    None if line else self.panel.height(), line)
         self.record_action.setText("Stop")
         self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 

@@ -34,7 +34,7 @@ class InferenceWorker(QThread):
     loaded = Signal(str, str)  # model, device
     failed = Signal(str)  # a message; the worker goes on with what it had
     configured = Signal()  # new settings are in force (a model that had to load has loaded)
-    recorded = Signal(str)  # path of a finished recording
+    recorded = Signal(str, object)  # path of a finished recording, its gait (``pipeline.RecordingGait``)
     weights_missing = Signal(str)  # a model whose weights cannot be had here (``MissingWeightsError``)
     download = Signal(str, int, int)  # model, bytes done, bytes in all (0: unknown)
     imported = Signal(list)  # the official models a folder import converted
@@ -68,14 +68,18 @@ class InferenceWorker(QThread):
         self._commands.put(("pick", (x, y)))
 
     def start_recording(self, path: Path, source: dict, video: bool = False, fps: float = 30.0,
-                        formats: tuple[str, ...] = ("csv", "json")) -> None:
+                        formats: tuple[str, ...] = ("csv", "json"), height_m: float | None = None,
+                        scale_line: str | None = None) -> None:
         """Record from the next result on; ``source`` describes what is recorded (name, path, fps,
         frames) for the JSON; ``video`` also writes the annotated frames at ``fps``; ``formats``
-        are the result files (``poseapp.outputs``)."""
-        self._commands.put(("record", (source, Path(path), video, fps, formats)))
+        are the result files (``poseapp.outputs``); the subject's height or a scale line calibrate
+        the gait measured when it stops."""
+        self._commands.put(("record", (source, Path(path), video, fps, formats, height_m, scale_line)))
 
-    def stop_recording(self) -> None:
-        self._commands.put(("record", None))
+    def stop_recording(self, height_m: float | None = None, scale_line: str | None = None) -> None:
+        """Finish the recording, its gait measured here (calibrated as given now) and then
+        announced by ``recorded``."""
+        self._commands.put(("stop_recording", (height_m, scale_line)))
 
     def snapshot(self, image: np.ndarray, path: Path) -> None:
         """Write ``image`` as a PNG at ``path`` (``saved`` says when; ``failed`` why not)."""
@@ -133,6 +137,10 @@ class InferenceWorker(QThread):
     def _action(self, kind: str, arg) -> None:
         if kind == "record":
             self._handle_recording(arg)
+        elif kind == "stop_recording":
+            if self._recorder is not None:
+                self._recorder.height_m, self._recorder.scale_line = arg
+            self._finish_recording()
         elif kind == "snapshot":
             image, path = arg
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,19 +183,20 @@ class InferenceWorker(QThread):
         self.configured.emit()
 
     def _finish_recording(self) -> None:
+        """Complete the recording's files, then measure its gait and write its exports again
+        (seconds for a long one: here, not in the GUI thread)."""
         if self._recorder is not None:
-            path = self._recorder.stop()
-            self._recorder = None
-            self.recorded.emit(str(path))
+            recorder, self._recorder = self._recorder, None
+            path = recorder.stop()
+            self.recorded.emit(str(path), recorder.measure())
 
-    def _handle_recording(self, request: tuple | None) -> None:
-        """Finish the recording under way, and start the one ``request`` asks for (None: none)."""
+    def _handle_recording(self, request: tuple) -> None:
+        """Finish the recording under way, and start the one ``request`` asks for."""
         self._finish_recording()
-        if request is None:
-            return
-        source, path, video, fps, formats = request
+        source, path, video, fps, formats, height_m, scale_line = request
         try:
-            self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps, formats=formats)
+            self._recorder = LiveRecorder(path, self.analyser.settings, source, video=video, fps=fps, formats=formats,
+                                          height_m=height_m, scale_line=scale_line)
         except OSError as exc:
             self.failed.emit(f"cannot record to {path}: {exc.strerror}")
 

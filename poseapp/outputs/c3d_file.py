@@ -5,11 +5,14 @@ Points are in millimetres (x along the floor, y up, z 0) when calibrated, else i
 negated (``POINT:UNITS`` ``px``). Each point's residual is 1 - its score (0 for a sure joint, in
 steps of 0.01); a joint not seen is invalid (residual -1), as C3D marks a missing marker. Gait
 events (``poseapp.gait``) go into the ``EVENT`` group as Vicon and Visual3D name them: "Foot
-Strike" and "Foot Off", context "Left" or "Right", times in minutes and seconds.
+Strike" and "Foot Off", context "Left" or "Right", times in minutes and seconds. A parameter's
+dimensions are single bytes in C3D, so a file holds at most 255 events: a longer walk keeps its
+first 255 in the C3D (a notice says so; the gait JSON and the workbook hold them all).
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -20,6 +23,18 @@ from poseapp.outputs.base import Output
 
 RESIDUAL_STEP = 0.01
 EVENT_NAMES = {"heel_strike": "Foot Strike", "toe_off": "Foot Off"}
+MAX_EVENTS = 255  # a C3D parameter's dimension is one byte
+
+log = logging.getLogger(__name__)
+
+
+def events_left_out(events: list[dict] | None) -> str | None:
+    """What a C3D leaves out of ``events`` (a notice), or None when it holds them all."""
+    kept = [e for e in (events or []) if e.get("kind") in EVENT_NAMES]
+    if len(kept) <= MAX_EVENTS:
+        return None
+    return (f"the C3D holds the first {MAX_EVENTS} of the {len(kept)} gait events (the format's limit, to "
+            f"{kept[MAX_EVENTS - 1]['time_s']:.1f} s); the gait JSON holds them all")
 
 
 class C3dOutput(Output):
@@ -46,7 +61,10 @@ class C3dOutput(Output):
         writer.set_point_labels(list(JOINTS))
         first = int(self.rows[0].frame) + 1 if self.rows else 1
         writer.set_start_frame(first)
-        events = [e for e in (events or []) if e.get("kind") in EVENT_NAMES]
+        notice = events_left_out(events)
+        if notice:
+            log.warning(notice)
+        events = [e for e in (events or []) if e.get("kind") in EVENT_NAMES][:MAX_EVENTS]
         if events:
             _add_events(writer, events)
         with open(tmp, "wb") as handle, warnings.catch_warnings():

@@ -371,18 +371,19 @@ def test_a_click_on_a_person_follows_them(qtbot, window, tmp_path):
 
 
 def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, window, tmp_path):
+    from poseapp.pipeline import measure_recording
     from tests.test_gait import write_csv
     from tests.walker import walk
 
     w = window({"height_m": 1.75})
     assert w.panel.height() == 1.75
     write_csv(tmp_path / "walk.csv", walk(fps=60))
-    w._recorded(str(tmp_path / "walk.csv"))
+    w._recorded(str(tmp_path / "walk.csv"), measure_recording(tmp_path / "walk.csv", ("csv",), w.panel.height()))
     text = w.gait_text.toPlainText()
     assert w.gait_dock.isVisible() and "cadence" in text and "walking speed" in text and "height 1.75 m" in text
     assert (tmp_path / "walk_gait.json").exists() and (tmp_path / "walk_gait.png").exists()
     write_csv(tmp_path / "short.csv", walk(seconds=1.0))
-    w._recorded(str(tmp_path / "short.csv"))
+    w._recorded(str(tmp_path / "short.csv"), measure_recording(tmp_path / "short.csv", ("csv",), 1.75))
     assert "no gait parameters: too little walking" in w.statusBar().currentMessage()
     assert not (tmp_path / "short_gait.json").exists()
 
@@ -404,16 +405,14 @@ def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
 
 
 def test_report_of_the_last_recording(qtbot, window, tmp_path):
-    from tests.outputs.test_formats import read_trc, write_result
+    from poseapp.pipeline import measure_recording
+    from tests.outputs.test_formats import write_result
 
-    w = window({"height_m": 1.75})
+    w = window()
     assert not w.report_action.isEnabled()
     result = write_result(tmp_path)
-    w.recording_formats = ("csv", "json", "trc")
-    w._recorded(str(result.with_suffix(".csv")))
+    w._recorded(str(result.with_suffix(".csv")), measure_recording(result.with_suffix(".csv"), ("csv", "json")))
     assert w.report_action.isEnabled()
-    assert read_trc(tmp_path / "clip.trc")[0]["Units"] == "m"  # written again, calibrated, after the gait
-    assert "clip.trc" in w.gait_text.toPlainText()
     out = w.make_report("P-1")
     assert out == tmp_path / "clip_report.pdf" and out.stat().st_size > 10_000
     assert out.with_suffix(".html").exists() and "report written" in w.statusBar().currentMessage()

@@ -32,7 +32,7 @@ def test_commands_run_in_order_with_only_the_newest_settings_and_click(monkeypat
     w.apply(dataclasses.replace(base, model="RT_LITE"))
     assert w._run_commands()
     # the settings the worker started with, then I, then II: only II is loaded
-    assert log == [("configure", "II"), ("record", None), ("configure", "RT_LITE"), ("pick", (3, 4))]
+    assert log == [("configure", "II"), ("stop_recording", None), ("configure", "RT_LITE"), ("pick", (3, 4))]
     w._commands.put(("stop", None))
     assert not w._run_commands()
 

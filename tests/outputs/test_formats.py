@@ -193,12 +193,12 @@ def test_export_refuses_other_schemas_and_unwritable_folders(tmp_path, capsys):
 
 
 def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_path):
-    """A live recording's CSV holds pixels; the gait file the window writes after it holds the
-    calibration and the events: the exports come out in metres, with the events."""
+    """A live recording's CSV holds pixels; the gait file written once it stops holds the
+    calibration and the events (``pipeline.measure_recording``, what the window's worker runs):
+    the exports come out in metres, with the events."""
     import ezc3d
 
-    from poseapp.gait import gait_files
-    from poseapp.outputs.export import export_result
+    from poseapp.pipeline import measure_recording
 
     w = walk(seconds=4.0, fps=FPS)
     kp, angles = w.keypoints(), compute_angles(w.keypoints())
@@ -207,12 +207,34 @@ def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_pa
         outs.write(Row(i, float(t), True, kp[i], angles={k: float(v[i]) for k, v in angles.items()}))
     outs.finish({"poseapp": "test", "csv_schema": 2, "source": {"fps": FPS}, "options": {"threshold": 0.3},
                  "range_of_motion": {}})
-    gait, cal, _ = gait_files(tmp_path / "rec.csv", height_m=w.height)
-    made = export_result(tmp_path / "rec.json", ("trc", "c3d"))
-    assert sorted(p.name for p in made) == ["rec.c3d", "rec.trc"]
+    measured = measure_recording(tmp_path / "rec.csv", ("csv", "json", "trc", "c3d"), height_m=w.height)
+    gait, cal = measured.result, measured.calibration
+    assert measured.problem == "" and cal.method == "height"
+    assert sorted(p.name for p in measured.written) == ["rec.c3d", "rec.trc", "rec_gait.json", "rec_gait.png"]
     header, _, values = read_trc(tmp_path / "rec.trc")
     assert header["Units"] == "m"
     expected = cal.to_metres(kp[..., :2])
     assert np.allclose(values[:, 2:].reshape(len(w.times), -1, 3)[:, :, :2], expected, atol=1e-4)
     c = ezc3d.c3d(str(tmp_path / "rec.c3d"))
     assert c["parameters"]["EVENT"]["USED"]["value"][0] == len(gait["events"]) > 0
+
+
+def test_a_c3d_holds_at_most_255_events_and_says_so(tmp_path):
+    """C3D's parameter dimensions are single bytes: a long walk keeps its first 255 events, and
+    the notice says how many were left out (a two-minute walk has about 440)."""
+    import ezc3d
+
+    from poseapp.outputs.c3d_file import MAX_EVENTS, events_left_out
+
+    w = walk(seconds=2.0, fps=FPS)
+    kp = w.keypoints()
+    events = [{"kind": ("heel_strike", "toe_off")[i % 2], "side": ("left", "right")[i // 2 % 2], "time_s": i * 0.27}
+              for i in range(300)]
+    outs = OutputSet(tmp_path, Session("long", FPS), ("c3d",))
+    for i, t in enumerate(w.times):
+        outs.write(Row(i, float(t), True, kp[i]))
+    outs.finish({"poseapp": "test"}, events)
+    c = ezc3d.c3d(str(tmp_path / "long.c3d"))
+    assert c["parameters"]["EVENT"]["USED"]["value"][0] == MAX_EVENTS == 255
+    assert c["parameters"]["EVENT"]["TIMES"]["value"][1][-1] == pytest.approx(254 * 0.27, abs=1e-4)
+    assert "first 255 of the 300" in events_left_out(events) and events_left_out(events[:255]) is None
