@@ -202,6 +202,11 @@ class LiveRecorder:
         self.models.add(result.model)
 
     def stop(self) -> Path:
+        """Complete the result files (the JSON last); the CSV's path. A recording that holds no
+        frame (Stop before the first result) leaves nothing behind and raises PoseappError."""
+        if self.rows == 0:
+            self.discard()
+            raise PoseappError("nothing was recorded: no frame was analysed between Record and Stop")
         if self._video is not None:
             self._video.commit()
         rom = range_of_motion({k: np.array(v, dtype=np.float64) for k, v in self.angles.items()},
@@ -220,6 +225,8 @@ class LiveRecorder:
     def discard(self) -> None:
         """Remove what an unfinished recording had written."""
         self.outputs.discard()
+        if self._video is not None:
+            self._video.discard()
 
 
 @dataclass

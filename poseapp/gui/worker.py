@@ -187,7 +187,11 @@ class InferenceWorker(QThread):
         (seconds for a long one: here, not in the GUI thread)."""
         if self._recorder is not None:
             recorder, self._recorder = self._recorder, None
-            path = recorder.stop()
+            try:
+                path = recorder.stop()
+            except PoseappError as exc:
+                self.failed.emit(str(exc))
+                return
             self.recorded.emit(str(path), recorder.measure())
 
     def _handle_recording(self, request: tuple) -> None:

@@ -43,6 +43,8 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
                            f"{', '.join(k for k in FORMATS if k not in ('csv', 'json'))}")
     csv_path = path.with_suffix(".csv")
     records = read_records(csv_path)
+    if not len(records.values):
+        raise PoseappError(f"{csv_path} holds no frames: nothing to export")
     gait_path = path.with_name(path.stem + "_gait.json")
     gait = read_json(gait_path, "a gait file") if gait_path.exists() else {}
     events = gait.get("events") if isinstance(gait, dict) else None

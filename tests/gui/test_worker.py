@@ -51,3 +51,15 @@ def test_snapshots_and_imports_run_in_the_worker_and_failures_are_messages(qtbot
     assert saved == [str(tmp_path / "snaps" / "one.png")] and (tmp_path / "snaps" / "one.png").stat().st_size > 0
     assert imported == [[]]
     assert "is not a folder" in failed[0] and "no trained checkpoint" in failed[1]
+
+
+def test_a_recording_stopped_before_its_first_frame_is_a_message(qtbot, monkeypatch, tmp_path):
+    w, _ = worker_with_log(monkeypatch)
+    failed, recorded = [], []
+    w.failed.connect(failed.append)
+    w.recorded.connect(lambda path, gait: recorded.append(path))
+    w.start_recording(tmp_path / "rec.csv", {"name": "camera 0"}, formats=("csv", "json", "c3d"))
+    w.stop_recording(1.75, None)
+    assert w._run_commands()
+    assert recorded == [] and "nothing was recorded" in failed[0] and list(tmp_path.iterdir()) == []
+    assert not w.recording  # the worker goes on, ready for the next recording
