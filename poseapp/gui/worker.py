@@ -128,6 +128,8 @@ class InferenceWorker(QThread):
                     self.failed.emit(str(exc))
                 except OSError as exc:
                     self.failed.emit(f"cannot write {exc.filename or ''}: {exc.strerror or exc}")
+                except Exception as exc:  # a failing action is a message, never the end of the worker
+                    self.failed.emit(f"{kind.replace('_', ' ')} failed: {exc!r}")
         if settings is not None:
             self._configure(settings)
         if click is not None:

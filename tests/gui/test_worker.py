@@ -63,3 +63,16 @@ def test_a_recording_stopped_before_its_first_frame_is_a_message(qtbot, monkeypa
     assert w._run_commands()
     assert recorded == [] and "nothing was recorded" in failed[0] and list(tmp_path.iterdir()) == []
     assert not w.recording  # the worker goes on, ready for the next recording
+
+
+def test_an_action_that_breaks_is_a_message_and_the_worker_goes_on(qtbot, monkeypatch, tmp_path):
+    w, log = worker_with_log(monkeypatch)
+    failed, saved = [], []
+    w.failed.connect(failed.append)
+    w.saved.connect(saved.append)
+    w.snapshot(np.zeros((0, 0, 3), np.uint8), tmp_path / "empty.png")  # OpenCV cannot encode it
+    w.snapshot(np.full((4, 4, 3), 9, np.uint8), tmp_path / "fine.png")
+    w.pick(5, 6)
+    assert w._run_commands()
+    assert len(failed) == 1 and failed[0].startswith("snapshot failed: error(")  # OpenCV's own error type
+    assert saved == [str(tmp_path / "fine.png")] and log[-1] == ("pick", (5, 6))
