@@ -16,6 +16,7 @@ from poseapp.weights.install import ensure_weights, load_state
 from poseapp.weights.models import ModelRef, resolve
 
 log = logging.getLogger(__name__)
+CHECKPOINT_GRAPHS_KEPT = 5  # graphs of evaluated training checkpoints, the newest
 
 
 def graph_path(ref: ModelRef, digest: str) -> Path:
@@ -76,4 +77,8 @@ def checkpoint_graph(path: Path) -> tuple[str, Path]:
     graph = onnx_dir() / f"checkpoint-{variant}-{sha256(path)[:16]}-g{GRAPH_VERSION}.onnx"
     if not graph.exists():
         export_onnx(variant, load_state_file(path), graph, str(path))
+        made = sorted(onnx_dir().glob("checkpoint-*.onnx"), key=lambda p: p.stat().st_mtime)
+        for old in made[:-CHECKPOINT_GRAPHS_KEPT]:  # the cache does not grow with every run evaluated
+            if old != graph:
+                old.unlink(missing_ok=True)
     return variant, graph

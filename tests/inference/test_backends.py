@@ -78,3 +78,21 @@ def test_listing_devices_does_not_import_torch_and_a_gpu_is_confirmed_before_use
     assert backends.resolve_device("auto") == "cpu"
     with pytest.raises(PoseappError, match="available: cpu"):
         backends.resolve_device("cuda")
+
+
+def test_checkpoint_graphs_are_written_once_and_only_the_newest_kept(tmp_path):
+    from poseapp.weights.cache import save_state
+    from poseapp.weights.convert import layer_table
+
+    shapes = layer_table("RT").shapes
+    made = []
+    for seed in range(graphs.CHECKPOINT_GRAPHS_KEPT + 2):
+        rng = np.random.default_rng(seed)
+        state = {k: np.abs(rng.normal(0, 0.1, s)).astype(np.float32) + (0.5 if k.endswith("running_var") else 0)
+                 for k, s in shapes.items()}
+        path = save_state(tmp_path / f"run{seed}" / "best.safetensors", state, {"variant": "RT"})
+        variant, graph = graphs.checkpoint_graph(path)
+        assert variant == "RT" and graphs.checkpoint_graph(path)[1] == graph  # the second call reuses it
+        made.append(graph)
+    kept = sorted(graph.parent.glob("checkpoint-*.onnx"))
+    assert len(kept) == graphs.CHECKPOINT_GRAPHS_KEPT and made[-1] in kept and made[0] not in kept
