@@ -35,12 +35,14 @@ from poseapp.io.records import spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.outputs import DEFAULT_FORMATS, FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.outputs.c3d_file import events_left_out
-from poseapp.smoothing import mask_low_scores, smooth_trajectory
+from poseapp.smoothing import mask_low_scores, positions, smooth_trajectory
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
 EXECUTORS = ("local", "ray")
-#: Memory one local worker may need: its model, the person search's RT, a few decoded frames.
-WORKER_MB = 700
+#: Memory one local worker may need: its model, the person search's RT, a few decoded frames. One
+#: clip with the defaults (II, tracking with RT's search) peaked at 877 MB resident:
+#: ``/usr/bin/time -v poseapp video demo.mp4 --end 3 --workers 1 --threads 1`` (Sports2D's clip).
+WORKER_MB = 900
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         smooth_xy = smoothed(kp, t, options, smoothing)
         warnings += [w for w in [smoothing_warning(smoothing)] if w]
         cal, gait = _measures(kp, smooth_xy, t, options, warnings)
-        xy = smooth_xy if smooth_xy is not None else mask_low_scores(kp, options.threshold)
+        xy = positions(kp, smooth_xy, options.threshold)
         angles = angles_from_xy(xy, floor_deg=cal.floor_deg if cal else 0.0)
         angles.update({k: continuous(v) for k, v in angles.items() if k in SEGMENT_NAMES})
         metres = cal.to_metres(xy) if cal is not None else None
@@ -313,7 +315,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             meta["smoothing"] = smoothing
             meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
             events = gait.get("events") if gait else None
-            notice = events_left_out(events) if any(p.suffix == ".c3d" for p in outs.paths) else None
+            notice = events_left_out(events, [o.kind for o in outs.outputs])
             warnings += [notice] if notice else []
             meta["warnings"] = warnings
             outs.finish(meta, events)

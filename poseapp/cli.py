@@ -20,7 +20,7 @@ from poseapp.batch import EXECUTORS
 from poseapp.draw import DRAW_THRESHOLD
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
-from poseapp.extras import TORCH_HINT
+from poseapp.extras import TORCH_HINT, TORCH_MODULES
 from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
@@ -518,7 +518,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXIT_BAD_INPUT = 2
-TORCH_MODULES = ("torch", "torchvision", "timm")  # left out of the plain install and the cpu bundle
 
 
 def person_arg(text: str) -> str:

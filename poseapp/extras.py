@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 
+#: The libraries the plain install and the packaged ``cpu`` app leave out.
+TORCH_MODULES = ("torch", "torchvision", "timm")
 #: What to tell someone whose install lacks torch (the plain install, the packaged ``cpu`` app).
 TORCH_HINT = "install it with pip install 'poseapp[torch]' (from the source folder: pip install -e '.[torch]')"
 

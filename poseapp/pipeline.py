@@ -27,7 +27,7 @@ from poseapp.angles import ANGLE_NAMES, range_of_motion
 from poseapp.calibration import Calibration
 from poseapp.errors import PoseappError
 from poseapp.io.video import Frame, VideoWriter
-from poseapp.outputs import DEFAULT_FORMATS, OutputSet, Row, Session, parse_formats
+from poseapp.outputs import DEFAULT_FORMATS, OutputSet, Row, Session, exports_among, parse_formats
 from poseapp.weights.download import Progress
 
 T = TypeVar("T")
@@ -247,6 +247,7 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
     again from them: in metres when calibrated, with the gait events. Failures are told in
     ``problem``; the recording itself is never touched."""
     from poseapp.gait import gait_files
+    from poseapp.outputs.c3d_file import events_left_out
     from poseapp.outputs.export import export_result
 
     csv_path = Path(csv_path)
@@ -257,10 +258,12 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
     except OSError as exc:
         return RecordingGait(problem=f"gait files not written: {exc.strerror or exc}")
     measured = RecordingGait(result, cal, list(written))
-    exports = tuple(k for k in formats if k not in ("csv", "json"))
+    exports = exports_among(formats)
     if exports:
         try:
             measured.written += export_result(csv_path.with_suffix(".json"), exports)
         except (PoseappError, OSError) as exc:
             measured.problem = f"exports without gait events: {exc}"
+        else:
+            measured.problem = events_left_out(result.get("events"), exports) or ""
     return measured

@@ -36,9 +36,9 @@ def _label(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _ink(text: float) -> tuple[int, int]:
-    """Line thickness for text and curves at ``text`` times the screen size."""
-    return max(1, round(text)), max(1, round(text))
+def _ink(text: float) -> int:
+    """Line thickness for lettering and curves at ``text`` times the screen size."""
+    return max(1, round(text))
 
 
 def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
@@ -48,7 +48,7 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
     """One series: title, frame, grid, a shaded ``band`` (a normal range), the curve (gaps where
     values are missing), and ``others`` ((times, values) of a compared session) in a second colour;
     ``text`` scales the lettering and its margins (a printed page needs it larger than a screen)."""
-    font, (ink, curve) = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
+    font, ink = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
     cv2.putText(canvas, title, (x0, y0 + round(14 * text)), font, 0.45 * text, _INK, ink, cv2.LINE_AA)
     top, bottom = y0 + round(22 * text), y0 + h - round(18 * text)
     left, right = x0 + round(44 * text), x0 + w - 8
@@ -82,9 +82,9 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
         edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
         for start, stop in zip(edges[::2], edges[1::2]):
             pts = np.round(to_px(t[start:stop], v[start:stop])).astype(np.int32)
-            cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, colour, curve, cv2.LINE_AA)
+            cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, colour, ink, cv2.LINE_AA)
             if stop - start == 1:
-                cv2.circle(canvas, tuple(int(c) for c in pts[0]), curve, colour, -1)
+                cv2.circle(canvas, tuple(int(c) for c in pts[0]), ink, colour, -1)
 
 
 def line_chart(x: np.ndarray, series: dict[str, np.ndarray], columns: int = 2, panel: tuple[int, int] = (460, 150),
@@ -140,7 +140,7 @@ def cycle_chart(cycles: dict[str, dict[str, dict | None]], panel: tuple[int, int
     names = sorted({name for curves in cycles.values() for name, c in curves.items() if c})
     w, h = panel
     canvas = np.full((h + 10, max(1, len(names)) * w + 10, 3), 255, np.uint8)
-    font, (ink, _) = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
+    font, ink = cv2.FONT_HERSHEY_SIMPLEX, _ink(text)
     for i, name in enumerate(names):
         x0, y0 = 5 + i * w, 5
         curves = {side: c[name] for side, c in cycles.items() if c.get(name)}

@@ -20,6 +20,12 @@ def mask_low_scores(keypoints: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(kp[..., 2:3] >= threshold, kp[..., :2], np.nan)
 
 
+def positions(keypoints: np.ndarray, smoothed: np.ndarray | None, threshold: float) -> np.ndarray:
+    """(T, J, 2) the positions a result's angles and metres come from: the smoothed ones when
+    smoothing ran, else the raw ones scoring at least ``threshold`` (NaN elsewhere)."""
+    return smoothed if smoothed is not None else mask_low_scores(keypoints, threshold)
+
+
 def _runs(missing: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) of each run of True in a 1-D mask."""
     edges = np.diff(np.r_[0, missing.astype(np.int8), 0])

@@ -453,8 +453,7 @@ class MainWindow(QMainWindow):
     def toggle_record(self) -> None:
         if not self.record_action.isChecked():
             self.capture.lossless = False
-            line = self.scale_line()
-            self.worker.stop_recording(None if line else self.panel.height(), line)
+            self.worker.stop_recording(self.panel.height(), self.scale_line())
             self.record_action.setChecked(False)
             self.record_action.setText("Record")
             return
@@ -464,9 +463,8 @@ class MainWindow(QMainWindow):
         video = self.panel.record_video.isChecked()
         live = bool(self.source_info.get("live", True))
         self.capture.lossless = not live  # a file waits for the model: every frame is recorded
-        line = self.scale_line()
         self.worker.start_recording(path, self.source_info, video, self.source_fps, self.panel.record_formats(),
-                                    None if line else self.panel.height(), line)
+                                    self.panel.height(), self.scale_line())
         self.record_action.setText("Stop")
         self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 

@@ -6,6 +6,7 @@ import json
 import math
 import numbers
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +19,12 @@ def partial_path(path: Path) -> Path:
 
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
-    """Yield the partial path to write ``path``'s new content to; it replaces ``path`` when the
-    block ends, and is removed if the block fails."""
+    """Yield a partial path to write ``path``'s new content to; it replaces ``path`` when the
+    block ends, and is removed if the block fails. The partial name is this process's and thread's
+    own: two workers writing the same file at once (the first use of a model in a batch) each
+    write whole, and the last rename wins."""
     path = Path(path)
-    tmp = partial_path(path)
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}-{threading.get_ident()}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -4,11 +4,14 @@ Two batches writing into one folder would mix their results (one run's JSON besi
 CSV). The lock is held on ``.poseapp.lock`` in the folder for the whole run; the operating system
 releases it when the process ends, however it ends, so a killed run never leaves a stale lock.
 The (empty) lock file stays: removing it while another run opens it would let two runs in.
+``waiting_lock`` is the same lock for work that others wait for instead of failing (a model's
+first-use preparation, which several batch workers may start at once).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +55,21 @@ def folder_lock(folder: Path) -> Iterator[None]:
         if hasattr(os, "pwrite"):  # the holder's process id, for the message above
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def waiting_lock(path: Path, poll_s: float = 0.05) -> Iterator[None]:
+    """Hold the OS lock on the file ``path`` for the block, waiting while another process (or
+    thread) holds it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        while not _try_lock(fd):
+            time.sleep(poll_s)
         yield
     finally:
         os.close(fd)

@@ -27,7 +27,8 @@ DESCRIPTIONS = {
     "xlsx": "Excel: angles, joints, range of motion, gait, a chart",
 }
 
-__all__ = ["DEFAULT_FORMATS", "DESCRIPTIONS", "FORMATS", "OutputSet", "Row", "Session", "parse_formats"]
+__all__ = ["DEFAULT_FORMATS", "DESCRIPTIONS", "FORMATS", "OutputSet", "Row", "Session", "exports_among",
+           "parse_formats"]
 
 
 def parse_formats(text: str | list[str] | tuple[str, ...], always: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -37,6 +38,12 @@ def parse_formats(text: str | list[str] | tuple[str, ...], always: tuple[str, ..
     if unknown:
         raise PoseappError(f"unknown format {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     return tuple(dict.fromkeys([*always, *names]))
+
+
+def exports_among(formats: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The formats a result can be exported to afterwards (``poseapp export``): all but the CSV and
+    JSON it always has."""
+    return tuple(k for k in parse_formats(formats) if k not in DEFAULT_FORMATS)
 
 
 class OutputSet:

@@ -7,12 +7,12 @@ steps of 0.01); a joint not seen is invalid (residual -1), as C3D marks a missin
 events (``poseapp.gait``) go into the ``EVENT`` group as Vicon and Visual3D name them: "Foot
 Strike" and "Foot Off", context "Left" or "Right", times in minutes and seconds. A parameter's
 dimensions are single bytes in C3D, so a file holds at most 255 events: a longer walk keeps its
-first 255 in the C3D (a notice says so; the gait JSON and the workbook hold them all).
+first 255 in the C3D (``events_left_out`` words the notice its callers report; the gait JSON and
+the workbook hold them all).
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 
@@ -25,13 +25,12 @@ RESIDUAL_STEP = 0.01
 EVENT_NAMES = {"heel_strike": "Foot Strike", "toe_off": "Foot Off"}
 MAX_EVENTS = 255  # a C3D parameter's dimension is one byte
 
-log = logging.getLogger(__name__)
 
-
-def events_left_out(events: list[dict] | None) -> str | None:
-    """What a C3D leaves out of ``events`` (a notice), or None when it holds them all."""
+def events_left_out(events: list[dict] | None, kinds: tuple[str, ...] | list[str] = ("c3d",)) -> str | None:
+    """What the C3D among the formats ``kinds`` leaves out of ``events`` (a notice), or None when
+    there is no C3D or it holds them all."""
     kept = [e for e in (events or []) if e.get("kind") in EVENT_NAMES]
-    if len(kept) <= MAX_EVENTS:
+    if C3dOutput.kind not in kinds or len(kept) <= MAX_EVENTS:
         return None
     return (f"the C3D holds the first {MAX_EVENTS} of the {len(kept)} gait events (the format's limit, to "
             f"{kept[MAX_EVENTS - 1]['time_s']:.1f} s); the gait JSON holds them all")
@@ -61,9 +60,6 @@ class C3dOutput(Output):
         writer.set_point_labels(list(JOINTS))
         first = int(self.rows[0].frame) + 1 if self.rows else 1
         writer.set_start_frame(first)
-        notice = events_left_out(events)
-        if notice:
-            log.warning(notice)
         events = [e for e in (events or []) if e.get("kind") in EVENT_NAMES][:MAX_EVENTS]
         if events:
             _add_events(writer, events)

@@ -8,6 +8,7 @@ when the result was smoothed, else the raw ones above the score threshold."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,11 @@ from poseapp.calibration import from_json
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import read_json
 from poseapp.io.records import SCHEMA_VERSION, read_records
-from poseapp.outputs import FORMATS, OutputSet, Row, Session, parse_formats
-from poseapp.smoothing import mask_low_scores
+from poseapp.outputs import FORMATS, OutputSet, Row, Session, exports_among
+from poseapp.outputs.c3d_file import events_left_out
+from poseapp.smoothing import positions
+
+log = logging.getLogger(__name__)
 
 
 def load_result(path: str | Path) -> dict:
@@ -37,10 +41,10 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     the files made, all complete, or none of them."""
     path = Path(path)
     meta = load_result(path)
-    wanted = tuple(k for k in parse_formats(formats) if k not in ("csv", "json"))
+    wanted = exports_among(formats)
     if not wanted:
         raise PoseappError(f"nothing to export: the result has its CSV and JSON; choose from "
-                           f"{', '.join(k for k in FORMATS if k not in ('csv', 'json'))}")
+                           f"{', '.join(exports_among(tuple(FORMATS)))}")
     csv_path = path.with_suffix(".csv")
     records = read_records(csv_path)
     if not len(records.values):
@@ -62,7 +66,7 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     if metres is None and isinstance(gait, dict) and gait.get("calibration"):
         cal = from_json(gait["calibration"], str(gait_path))
         threshold = float((meta.get("options") or {}).get("threshold", 0.3))
-        metres = cal.to_metres(smoothed if smoothed is not None else mask_low_scores(kp, threshold))
+        metres = cal.to_metres(positions(kp, smoothed, threshold))
         meta = {**meta, "calibration": cal.to_json()}
     outs = OutputSet(folder, Session(path.stem, float(fps), records.smoothed, metres is not None), wanted)
     try:
@@ -79,6 +83,9 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     except BaseException:
         outs.discard()
         raise
+    notice = events_left_out(events, wanted)
+    if notice:
+        log.warning(notice)
     return outs.paths
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.errors import PoseappError
+from poseapp.io.atomic import replacing
 from poseapp.weights.download import MAX_WEIGHTS_BYTES
 
 
@@ -56,17 +56,12 @@ def bundled_dir() -> Path | None:
 
 
 def save_state(path: Path, state: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
-    """Write a state dict as safetensors through a temporary file and an atomic rename."""
+    """Write a state dict as safetensors through a hidden partial file and an atomic rename."""
     from safetensors.numpy import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with replacing(path) as tmp:
+        save_file(state, str(tmp), metadata=metadata)
     return path
 
 

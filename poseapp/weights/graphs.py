@@ -43,26 +43,40 @@ def ensure_onnx(model: str | ModelRef, progress: Progress | None = None) -> Path
     model are removed once the new one is written.
     """
     ref = resolve(model)
+    found = _ready_graph(ref)
+    if found is not None:
+        return found
+    from poseapp.io.folder_lock import waiting_lock
+    from poseapp.weights.onnx_export import export_onnx
+
+    # one preparation at a time: batch workers starting together would each convert the weights
+    # (files that differ in their metadata's order) and remove each other's graphs
+    with waiting_lock(onnx_dir() / f".{ref.name}.lock"):
+        found = _ready_graph(ref)
+        if found is not None:
+            return found
+        log.info("preparing the %s model for this machine (first use only)", ref.name)
+        weights = ensure_weights(ref, progress)
+        path = graph_path(ref, sha256(weights))
+        export_onnx(ref.variant.name, load_state(ref), path, str(weights))
+        for old in cached_graphs(onnx_dir(), ref, any_version=True):
+            if old != path:
+                old.unlink(missing_ok=True)
+    return path
+
+
+def _ready_graph(ref: ModelRef) -> Path | None:
+    """The graph of ``ref``'s cached weights when it is written; without the weights file, any
+    graph of it in the cache or the packaged app's folder; else None."""
     weights = ref.weights_path
     if weights.exists():
         path = graph_path(ref, sha256(weights))
-        if path.exists():
-            return path
-    else:
-        for folder in (onnx_dir(), bundled_dir()):
-            found = cached_graphs(folder, ref) if folder else []
-            if found:
-                return found[-1]
-    from poseapp.weights.onnx_export import export_onnx
-
-    log.info("preparing the %s model for this machine (first use only)", ref.name)
-    weights = ensure_weights(ref, progress)
-    path = graph_path(ref, sha256(weights))
-    export_onnx(ref.variant.name, load_state(ref), path, str(weights))
-    for old in cached_graphs(onnx_dir(), ref, any_version=True):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return path
+        return path if path.exists() else None
+    for folder in (onnx_dir(), bundled_dir()):
+        found = cached_graphs(folder, ref) if folder else []
+        if found:
+            return found[-1]
+    return None
 
 
 def checkpoint_graph(path: Path) -> tuple[str, Path]:

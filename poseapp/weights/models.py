@@ -56,6 +56,8 @@ def trained_models() -> dict[str, str]:
     """Imported trained models: name -> variant, by name."""
     found = {}
     for path in sorted(trained_dir().glob("*.safetensors")):
+        if path.name.startswith("."):  # a partial file being written (``io.atomic``)
+            continue
         try:
             found[path.stem] = checkpoint_variant(path)
         except PoseappError:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from poseapp.errors import PoseappError
+from poseapp.extras import TORCH_MODULES
 from poseapp.inference.backends import OnnxBackend, create_backend
 from poseapp.inference.engine import Engine
 from poseapp.io.images import read_rgb
@@ -15,7 +16,7 @@ from poseapp.weights import cache, graphs, models
 from tests.conftest import UPSTREAM
 from tests.helpers import run_without
 
-TORCH = ("torch", "torchvision", "timm")
+TORCH = TORCH_MODULES
 
 
 def test_cpu_defaults_to_onnx_and_graph_is_reused():
