@@ -2,8 +2,9 @@
 
 Stages what the bundle carries (RT's ONNX graph, taken from the cache or fetched, converted and
 written here, never committed; upstream's Apache-2.0 licence text), runs PyInstaller on
-`packaging/poseapp.spec`, then prints the bundle's size and its cold start to a first pose
-(`poseapp selftest IMAGE --gui`: the window opens too).
+`packaging/poseapp.spec`, trims the result (`packaging/trim.py`), then prints the bundle's size, what
+the trimming saved and its cold start to a first pose (`poseapp selftest IMAGE --gui`: the window
+opens too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from trim import trim  # packaging/trim.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 LICENCE = """The EfficientPose RT model bundled here is converted from the official EfficientPose
@@ -54,17 +57,6 @@ def stamp(stage: Path, flavour: str) -> None:
                                                   "flavour": flavour}))
 
 
-def strip_python(app: Path) -> None:
-    """Strip the symbol table from the bundled libpython (a Python built from source keeps it:
-    22 MB, 5 MB without). Only that library: stripping the wheels' own libraries, patched by
-    auditwheel, can leave them unloadable, and they come stripped already."""
-    if shutil.which("strip") is None:
-        return
-    for lib in app.rglob("libpython3*.so*"):
-        if lib.is_file() and not lib.is_symlink():
-            subprocess.run(["strip", "--strip-unneeded", str(lib)], check=False)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--flavour", choices=("cpu", "full"), default="cpu")
@@ -82,10 +74,10 @@ def main() -> int:
                     str(ROOT / "packaging" / "poseapp.spec")], check=True, env=env)
     built = time.perf_counter() - t0
     app = dist / "poseapp"
-    strip_python(app)
+    trimmed = trim(app / "_internal", work)
     exe = app / ("poseapp.exe" if os.name == "nt" else "poseapp")
     report = {"flavour": args.flavour, "folder": str(app), "size_mb": round(folder_size(app) / 2**20, 1),
-              "build_s": round(built, 1)}
+              "build_s": round(built, 1), "trimmed": trimmed}
     image = args.image
     if image is None:
         from poseapp.weights.install import weights_source

@@ -20,7 +20,7 @@ from poseapp.batch import EXECUTORS
 from poseapp.draw import DRAW_THRESHOLD
 from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
-from poseapp.extras import TORCH_HINT, TORCH_MODULES
+from poseapp.extras import TORCH_HINT, needs_torch
 from poseapp.inference.backends import BACKENDS
 from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
@@ -569,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"poseapp: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ModuleNotFoundError as exc:  # the torch-free app (cpu bundle) asked for what needs torch
-        if (exc.name or "").split(".")[0] not in TORCH_MODULES:
+        if not needs_torch(exc.name or ""):
             raise
         print(f"poseapp: {args.command} needs {exc.name}, which this install leaves out; "
               f"{TORCH_HINT}", file=sys.stderr)
