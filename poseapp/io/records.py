@@ -158,10 +158,12 @@ def read_records(path: str | Path) -> Records:
     """A pose CSV, checked against the schema; PoseappError naming what is wrong."""
     path = Path(path)
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
     except OSError as exc:
         raise PoseappError(f"cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:  # a video or another binary file given for the CSV
+        raise PoseappError(f"{path} is not a poseapp pose CSV (not a text table: {exc})") from exc
     if not rows:
         raise PoseappError(f"{path} is empty")
     header = rows[0]

@@ -72,3 +72,12 @@ def test_reader_rejects_what_is_not_a_pose_csv(tmp_path):
     ragged.write_text(",".join(columns(False)) + "\n0,0.0,1\n")
     with pytest.raises(PoseappError, match="line 2"):
         read_records(ragged)
+    from tests.conftest import SHARED
+
+    video = SHARED / "data" / "sports2d-demo" / "demo.mp4"  # a video given where the CSV belongs
+    with pytest.raises(PoseappError, match="not a text table"):
+        read_records(video)
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"frame,time\x00,found\n")
+    with pytest.raises(PoseappError, match="not a poseapp pose CSV"):
+        read_records(nul)
