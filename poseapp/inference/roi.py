@@ -273,6 +273,12 @@ class Track:
     nobody rather than another person. Frames
     whose left and right sides come out exchanged against the previous frame are put back
     (``unswap``).
+
+    A frame with nobody to follow costs a whole search (about 60 windows: half a second with RT on
+    two cores, over a second with II), so after ``patience`` frames in a row without anyone (a
+    recording that starts before the subject walks in, or after they left) the frame is searched
+    only every ``search_every`` frames; the others report nobody at no cost (``localised``:
+    "not searched"). Someone who comes into view then waits at most ``search_every`` - 1 frames.
     """
 
     mode = "track"
@@ -280,8 +286,10 @@ class Track:
     def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
                  reach: float = 1.5, near_agreement: float = 0.3, weaken: float = 0.75,
                  same_look: float = 0.5, drift_look: float = 0.35, distinct: float = 0.15,
-                 recheck: int = 30, min_looks: int = 5) -> None:
+                 recheck: int = 30, min_looks: int = 5, patience: int = 30, search_every: int = 3) -> None:
         self.search = search
+        self.patience = patience
+        self.search_every = search_every
         self.keep_score = keep_score
         self.widen = widen
         self.weaken = weaken
@@ -355,7 +363,9 @@ class Track:
                 if self.since_check >= self.recheck:
                     pose, checked = self._still_a_person(engine, rgb, pose)
                     spent += checked
-        if pose is None:
+        if pose is None and self._rest(prev):
+            pose, how = self._nobody(prev), "not searched"
+        elif pose is None:
             pose, how = self._search(engine, rgb), "searched"
         elif prev is not None and unswap(pose, prev, self.search.joint_threshold):
             pose.extra["swapped"] = True
@@ -364,6 +374,20 @@ class Track:
         pose.extra["localised"] = how
         self._remember(pose, rgb)
         self.previous = pose
+        return pose
+
+    def _rest(self, prev: Pose | None) -> bool:
+        """Whether this frame goes unsearched: nobody for ``patience`` frames, and not one of every
+        ``search_every``th; never when a person was just picked by a point."""
+        if prev is None or prev.found or self.point is not None or self.lost_frames < self.patience:
+            return False
+        return (self.lost_frames - self.patience) % self.search_every != self.search_every - 1
+
+    @staticmethod
+    def _nobody(prev: Pose) -> Pose:
+        """A frame reported without a person and without a look: no joint, no score."""
+        pose = Pose(np.zeros_like(prev.keypoints), prev.box, prev.variant, found=False)
+        pose.extra["forward_passes"] = 0
         return pose
 
     def _search(self, engine: Engine, rgb: np.ndarray) -> Pose:

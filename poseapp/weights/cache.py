@@ -108,6 +108,19 @@ def read_regular(path: Path) -> bytes:
     return path.read_bytes()
 
 
+_digests: dict[tuple[str, int, int, int], str] = {}
+
+
 def sha256(path: Path) -> str:
-    """The SHA-256 of a weights file (what names its graphs and what result files record)."""
-    return hashlib.sha256(read_regular(path)).hexdigest()
+    """The SHA-256 of a weights file (what names its graphs and what result files record).
+
+    Remembered for this process per file, size, modification time and inode (a file replaced by
+    a rename is read again): each engine load, variant swap and result file asks (50 ms for IV)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return hashlib.sha256(read_regular(path)).hexdigest()  # says what is wrong with the path
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _digests:
+        _digests[key] = hashlib.sha256(read_regular(path)).hexdigest()
+    return _digests[key]

@@ -7,7 +7,7 @@ import pytest
 
 from poseapp.errors import PoseappError
 from poseapp.evaluation import evaluate
-from poseapp.inference.roi import AutoSearch, FullFrame, joint_box, make_localiser
+from poseapp.inference.roi import AutoSearch, FullFrame, Track, joint_box, make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import load_mpii
 from poseapp.pose import Box, Pose
@@ -235,3 +235,23 @@ def test_a_lost_person_is_found_again_by_their_look_and_nobody_else_is_taken(eng
         assert all(on_them[:6] + on_them[8:]), k
         assert poses[6].extra["refused"] == "nobody who looks like the person followed"
         assert poses[8].extra["localised"] == "searched" and poses[8].extra["look"] > 0.8
+
+
+def test_a_long_empty_stretch_is_searched_every_few_frames_and_the_person_still_found(engines):
+    """Nobody in view for ``patience`` frames: then only every ``search_every``th frame is searched
+    (a whole search is about 60 windows), the others report nobody without a pass; the person who
+    comes into view is found at the next searched frame, and followed from there."""
+    engine = engines("RT")
+    empty = nobody_pictures()["truck"]  # the truck without its driver
+    person = read_rgb(MPII_DIR / "051423444.jpg")[:, :1280]  # the same scene with him
+    track = Track(AutoSearch(), patience=2, search_every=3)
+    poses = [track.locate(engine, frame) for frame in [empty] * 8 + [person] * 4]
+    how = [p.extra["localised"] for p in poses]
+    assert how[:8] == ["searched", "searched", "not searched", "not searched", "searched", "not searched",
+                       "not searched", "searched"]
+    assert not any(p.found for p in poses[:8])
+    assert all(p.extra["forward_passes"] == 0 and p.score == 0 for p, h in zip(poses, how) if h == "not searched")
+    assert how[8:10] == ["not searched", "not searched"] and not poses[8].found  # at most two frames late
+    assert how[10] == "searched" and poses[10].found and poses[11].found and how[11] != "searched"
+    track.pick(100, 100)  # a click is answered at once, whatever the stretch
+    assert track.locate(engine, empty).extra["localised"] == "searched"
