@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from real_footage import DATA
 
 from poseapp.inference.engine import Engine
 from poseapp.inference.roi import Track, make_localiser
 from poseapp.io.atomic import write_json
 from poseapp.io.images import read_rgb
 
-ROOT = Path(__file__).resolve().parents[1]
-TRUCK = ROOT.parent / "shared" / "data" / "mmpose-samples" / "mpii" / "051423444.jpg"
+TRUCK = DATA / "mmpose-samples" / "mpii" / "051423444.jpg"
 
 
 def run(engine: Engine, every: int, empty: np.ndarray, person: np.ndarray, frames: int, patience: int) -> dict:

@@ -62,6 +62,7 @@ def main() -> int:
     p.add_argument("--flavour", choices=("cpu", "full"), default="cpu")
     p.add_argument("--dist", default=str(ROOT / "dist"), help="where the app folder goes")
     p.add_argument("--work", default=str(ROOT / "build"), help="PyInstaller's work folder")
+    p.add_argument("--no-trim", action="store_true", help="leave the bundle as PyInstaller made it (to compare)")
     p.add_argument("--image", help="a real image for the cold-start check (default: upstream's MPII.jpg)")
     args = p.parse_args()
     dist, work = Path(args.dist), Path(args.work)
@@ -74,7 +75,7 @@ def main() -> int:
                     str(ROOT / "packaging" / "poseapp.spec")], check=True, env=env)
     built = time.perf_counter() - t0
     app = dist / "poseapp"
-    trimmed = trim(app / "_internal", work)
+    trimmed = {"skipped": "--no-trim"} if args.no_trim else trim(app / "_internal", work)
     exe = app / ("poseapp.exe" if os.name == "nt" else "poseapp")
     report = {"flavour": args.flavour, "folder": str(app), "size_mb": round(folder_size(app) / 2**20, 1),
               "build_s": round(built, 1), "trimmed": trimmed}

@@ -49,14 +49,19 @@ def is_elf(path: Path) -> bool:
 
 def segments_aligned(path: Path) -> bool:
     """Every load segment of a 64-bit little-endian ELF file starts at the same offset within a page
-    in the file as in memory: the rule the loader enforces."""
-    data = path.read_bytes()
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+    in the file as in memory: the rule the loader enforces. Reads the headers only."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+            return False
+        (phoff,) = struct.unpack_from("<Q", head, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    if len(table) < phentsize * phnum:
         return False
-    (phoff,) = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     for i in range(phnum):
-        kind, _, offset, vaddr, _, _, _, align = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+        kind, _, offset, vaddr, _, _, _, align = struct.unpack_from("<IIQQQQQQ", table, i * phentsize)
         if kind == PT_LOAD and align > 1 and (vaddr - offset) % align:
             return False
     return True
@@ -104,9 +109,10 @@ def share_openblas(app: Path, work: Path) -> tuple[int, str]:
         return 0, "left as built: scipy's 32-bit-integer OpenBLAS is not in the bundle"
     target = scipy_blas[0]
     offered = dynamic_symbols(nm, target, defined=True)
-    where = {lib.name: lib for lib in libraries(app)}
+    libs = libraries(app)
+    where = {lib.name: lib for lib in libs}
     freed, done = 0, []
-    for lib in libraries(app):
+    for lib in libs:
         for name in needed(patchelf, lib):
             if not name.startswith("libopenblas") or name not in where:
                 continue

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import MPII_DIR, ROOT, SHARED, UPSTREAM
-
-
-def trim_tool(name: str) -> bool:
-    return shutil.which(name) is not None or (Path(sys.executable).parent / name).exists()
+from tests.test_packaging_trim import trim
 
 
 @pytest.mark.slow
@@ -28,8 +23,8 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
                             "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=1500)
     assert build.returncode == 0, build.stderr[-3000:]
     report = json.loads(build.stdout[build.stdout.index("{"):])
-    # 386 MB measured (460 before packaging/trim.py); without its tools the bundle stays as built
-    trimmable = all(trim_tool(name) for name in ("strip", "nm", "patchelf"))
+    # 386 MB measured (471.5 with --no-trim); without its tools the bundle stays as built
+    trimmable = all(trim.tool(name) for name in ("strip", "nm", "patchelf"))
     assert report["size_mb"] <= (400 if trimmable else 490), report
     if trimmable:  # OpenCV loads its BLAS and LAPACK routines from scipy's OpenBLAS (selftest imports cv2)
         assert "instead of libopenblas" in report["trimmed"]["openblas"], report["trimmed"]
