@@ -481,17 +481,34 @@ def gait_of_recording(path: str, height_m: float | None = None, scale_line: str 
                       calibration: str | None = None) -> tuple[dict, Calibration | None]:
     """``analyse_gait`` on a pose CSV (a recording re-analysed without the model), calibrated as
     asked (``calibration.calibrate``); the result and the calibration used."""
-    from poseapp.calibration import calibrate, floor_angle
+    from poseapp.calibration import floor_angle
     from poseapp.io.records import read_records
 
     records = read_records(path)
-    times = records.column("time_s")
-    smooth = low_passed(records.keypoints(), times)
-    cal = calibrate(smooth, times, height_m, scale_line, calibration)
+    times, smooth, cal = _calibrated(records, height_m, scale_line, calibration)
     result = analyse_gait(masked(records.keypoints()), times, cal,
                           None if cal is not None else floor_angle(smooth, times))
     result["source"] = str(path)
     return result, cal
+
+
+def calibration_of_recording(path: str | Path, height_m: float | None = None,
+                             scale_line: str | None = None) -> Calibration | None:
+    """The calibration asked for, measured on a pose CSV alone: a recording without measurable
+    walking (a squat, a reach) still gets its exports in metres."""
+    from poseapp.io.records import read_records
+
+    return _calibrated(read_records(str(path)), height_m, scale_line, None)[2]
+
+
+def _calibrated(records, height_m: float | None, scale_line: str | None, calibration: str | None
+                ) -> tuple[np.ndarray, np.ndarray, Calibration | None]:
+    """The records' times, low-passed joints and the calibration asked for (``calibration.calibrate``)."""
+    from poseapp.calibration import calibrate
+
+    times = records.column("time_s")
+    smooth = low_passed(records.keypoints(), times)
+    return times, smooth, calibrate(smooth, times, height_m, scale_line, calibration)
 
 
 def summary_lines(result: dict) -> list[str]:

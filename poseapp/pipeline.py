@@ -244,26 +244,37 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
                       scale_line: str | None = None) -> RecordingGait:
     """A finished recording's gait files beside it (``gait.gait_files``, calibrated by the scale
     line when one is given, else the subject's height), then its exports among ``formats`` written
-    again from them: in metres when calibrated, with the gait events. Failures are told in
-    ``problem``; the recording itself is never touched."""
-    from poseapp.gait import gait_files
+    again: in metres when calibrated, with the gait events when there was walking to measure. A
+    recording without measurable walking is still calibrated on its own, so its exports are in
+    metres too. Failures are told in ``problem``; the recording itself is never touched."""
+    from poseapp.gait import calibration_of_recording, gait_files
     from poseapp.outputs.c3d_file import events_left_out
     from poseapp.outputs.export import export_result
 
     csv_path = Path(csv_path)
+    height_m = None if scale_line else height_m
+    problems = []
     try:
-        result, cal, written = gait_files(csv_path, None if scale_line else height_m, scale_line)
+        result, cal, written = gait_files(csv_path, height_m, scale_line)
+        measured = RecordingGait(result, cal, list(written))
     except PoseappError as exc:
-        return RecordingGait(problem=f"no gait parameters: {exc}")
+        measured = RecordingGait()
+        problems.append(f"no gait parameters: {exc}")
     except OSError as exc:
         return RecordingGait(problem=f"gait files not written: {exc.strerror or exc}")
-    measured = RecordingGait(result, cal, list(written))
+    if measured.result is None and (height_m or scale_line):
+        try:
+            measured.calibration = calibration_of_recording(csv_path, height_m, scale_line)
+        except PoseappError as exc:
+            problems.append(f"not calibrated: {exc}")
     exports = exports_among(formats)
     if exports:
         try:
-            measured.written += export_result(csv_path.with_suffix(".json"), exports)
+            measured.written += export_result(csv_path.with_suffix(".json"), exports,
+                                              calibration=measured.calibration)
         except (PoseappError, OSError) as exc:
-            measured.problem = f"exports without gait events: {exc}"
+            problems.append(f"exports not written again: {exc}")
         else:
-            measured.problem = events_left_out(result.get("events"), exports) or ""
+            problems.append(events_left_out((measured.result or {}).get("events"), exports) or "")
+    measured.problem = "; ".join(p for p in problems if p)
     return measured

@@ -439,7 +439,8 @@ class MainWindow(QMainWindow):
         self.last_recording = Path(path)
         self.report_action.setEnabled(True)
         if gait.result is None:
-            self.message(f"recording saved: {path} ({gait.problem})")
+            cal = f"; exports in metres, calibration: {gait.calibration.describe()}" if gait.calibration else ""
+            self.message(f"recording saved: {path} ({gait.problem}{cal})")
             return
         cal = gait.calibration
         head = [f"{Path(path).name}", f"calibration: {cal.describe()}" if cal else "not calibrated: lengths in pixels"]

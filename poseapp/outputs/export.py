@@ -1,10 +1,11 @@
 """``poseapp export``: an existing result (its JSON, the CSV beside it and its gait file, if any)
 written again in other formats, without the model.
 
-Positions go out in metres when the CSV has metre columns (``poseapp video`` calibrated), or when
+Positions go out in metres when the CSV has metre columns (``poseapp video`` calibrated), when
 the gait file holds a calibration (a live recording, calibrated by the window's height or scale
-line after it stopped): the same conversion as ``poseapp video``'s, from the smoothed positions
-when the result was smoothed, else the raw ones above the score threshold."""
+line after it stopped), or when the caller gives one (such a recording without measurable
+walking): the same conversion as ``poseapp video``'s, from the smoothed positions when the result
+was smoothed, else the raw ones above the score threshold."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseapp.calibration import from_json
+from poseapp.calibration import Calibration, from_json
 from poseapp.errors import PoseappError
 from poseapp.io.atomic import read_json
 from poseapp.io.records import SCHEMA_VERSION, read_records
@@ -36,9 +37,11 @@ def load_result(path: str | Path) -> dict:
     return meta
 
 
-def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str | Path | None = None) -> list[Path]:
+def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str | Path | None = None,
+                  calibration: Calibration | None = None) -> list[Path]:
     """Write ``formats`` (not the CSV and JSON, which the result has) for the result at ``path``;
-    the files made, all complete, or none of them."""
+    the files made, all complete, or none of them. ``calibration`` puts a result in pixels into
+    metres when its gait file holds none (a recording whose gait could not be measured)."""
     path = Path(path)
     meta = load_result(path)
     wanted = exports_among(formats)
@@ -64,7 +67,9 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     smoothed = records.xy(smoothed=True) if records.smoothed else None
     metres = _metres(records) if records.metres else None
     if metres is None and isinstance(gait, dict) and gait.get("calibration"):
-        cal = from_json(gait["calibration"], str(gait_path))
+        calibration = from_json(gait["calibration"], str(gait_path))
+    if metres is None and calibration is not None:
+        cal = calibration
         threshold = float((meta.get("options") or {}).get("threshold", 0.3))
         metres = cal.to_metres(positions(kp, smoothed, threshold))
         meta = {**meta, "calibration": cal.to_json()}

@@ -384,8 +384,9 @@ def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, wind
     assert (tmp_path / "walk_gait.json").exists() and (tmp_path / "walk_gait.png").exists()
     write_csv(tmp_path / "short.csv", walk(seconds=1.0))
     w._recorded(str(tmp_path / "short.csv"), measure_recording(tmp_path / "short.csv", ("csv",), 1.75))
-    assert "no gait parameters: too little walking" in w.statusBar().currentMessage()
-    assert not (tmp_path / "short_gait.json").exists()
+    message = w.statusBar().currentMessage()
+    assert "no gait parameters: too little walking" in message and "exports in metres" in message
+    assert "height 1.75 m" in message and not (tmp_path / "short_gait.json").exists()
 
 
 def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):

@@ -201,12 +201,7 @@ def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_pa
     from poseapp.pipeline import measure_recording
 
     w = walk(seconds=4.0, fps=FPS)
-    kp, angles = w.keypoints(), compute_angles(w.keypoints())
-    outs = OutputSet(tmp_path, Session("rec", FPS), ("csv", "json"))
-    for i, t in enumerate(w.times):
-        outs.write(Row(i, float(t), True, kp[i], angles={k: float(v[i]) for k, v in angles.items()}))
-    outs.finish({"poseapp": "test", "csv_schema": 2, "source": {"fps": FPS}, "options": {"threshold": 0.3},
-                 "range_of_motion": {}})
+    kp = record(tmp_path, w)
     measured = measure_recording(tmp_path / "rec.csv", ("csv", "json", "trc", "c3d"), height_m=w.height)
     gait, cal = measured.result, measured.calibration
     assert measured.problem == "" and cal.method == "height"
@@ -217,6 +212,41 @@ def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_pa
     assert np.allclose(values[:, 2:].reshape(len(w.times), -1, 3)[:, :, :2], expected, atol=1e-4)
     c = ezc3d.c3d(str(tmp_path / "rec.c3d"))
     assert c["parameters"]["EVENT"]["USED"]["value"][0] == len(gait["events"]) > 0
+
+
+def record(folder: Path, w, name: str = "rec") -> np.ndarray:
+    """``w`` written as a live recording leaves it (CSV and JSON in pixels); its keypoints."""
+    kp, angles = w.keypoints(), compute_angles(w.keypoints())
+    outs = OutputSet(folder, Session(name, FPS), ("csv", "json"))
+    for i, t in enumerate(w.times):
+        outs.write(Row(i, float(t), True, kp[i], angles={k: float(v[i]) for k, v in angles.items()}))
+    outs.finish({"poseapp": "test", "csv_schema": 2, "source": {"fps": FPS}, "options": {"threshold": 0.3},
+                 "range_of_motion": {}})
+    return kp
+
+
+def test_a_recording_without_walking_is_still_exported_in_metres(tmp_path):
+    """One second of walking is too little for gait parameters, but the height given in the window
+    still calibrates the recording: the TRC comes out in metres, the same conversion as a walk's,
+    and the message says both."""
+    from poseapp.gait import calibration_of_recording
+    from poseapp.pipeline import measure_recording
+
+    w = walk(seconds=1.0, fps=FPS)
+    kp = record(tmp_path, w)
+    measured = measure_recording(tmp_path / "rec.csv", ("csv", "json", "trc"), height_m=w.height)
+    assert measured.result is None and "no gait parameters: too little walking" in measured.problem
+    assert measured.calibration.method == "height" and [p.name for p in measured.written] == ["rec.trc"]
+    assert not (tmp_path / "rec_gait.json").exists()
+    header, _, values = read_trc(tmp_path / "rec.trc")
+    assert header["Units"] == "m"
+    expected = measured.calibration.to_metres(kp[..., :2])
+    assert np.allclose(values[:, 2:].reshape(len(w.times), -1, 3)[:, :, :2], expected, atol=1e-4)
+    line = measure_recording(tmp_path / "rec.csv", ("trc",), height_m=w.height, scale_line="0,0,100,0,0.5")
+    assert line.calibration.method == "line" and line.calibration.metres_per_pixel == pytest.approx(0.005)
+    uncalibrated = measure_recording(tmp_path / "rec.csv", ("trc",))
+    assert uncalibrated.calibration is None and read_trc(tmp_path / "rec.trc")[0]["Units"] == "px"
+    assert calibration_of_recording(tmp_path / "rec.csv") is None
 
 
 def test_a_c3d_holds_at_most_255_events_and_says_so(tmp_path):
