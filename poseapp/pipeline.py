@@ -118,7 +118,11 @@ def default_engine_factory(settings: AnalysisOptions, progress: Progress | None 
 
 
 class LiveAnalyser(FrameAnalyser):
-    """The frame analyser of the live view: its results carry the capture time."""
+    """The frame analyser of the live view: its results carry the capture time. With nobody in
+    view for a while, the tracker rests ``REST`` times as long as each search took (``roi.Track``):
+    frames come as fast as searches end, so a rule in frames would keep the cores busy."""
+
+    REST = 2.0  # searching a third of the time, as the every-third-frame rule of recorded video
 
     def __init__(self, settings: LiveSettings,
                  engine_factory: Callable[[AnalysisOptions, Progress | None], object] | None = None) -> None:
@@ -131,6 +135,13 @@ class LiveAnalyser(FrameAnalyser):
     @settings.setter
     def settings(self, value: AnalysisOptions) -> None:
         self.options = value
+
+    def _new_localiser(self) -> None:
+        from poseapp.inference.roi import Track
+
+        super()._new_localiser()
+        if isinstance(self.localiser, Track):
+            self.localiser.rest = self.REST
 
     def analyse(self, frame: Frame, captured_at: float = 0.0) -> LiveResult:
         result = super().analyse(frame)

@@ -34,6 +34,10 @@ def test_batch_and_live_analyser_give_the_same_poses_on_a_shared_clip(tmp_path):
     assert np.allclose(batch_xy, live_xy, atol=0.01)  # the CSV rounds to two decimals
     for name in ("left_knee_flexion", "right_elbow_flexion"):
         assert np.allclose(rec.column(name), [r.angles[name] for r in poses], atol=0.01, equal_nan=True)
+    assert live.localiser.rest == LiveAnalyser.REST > 0  # live: the empty stretch's rule in time
+    live.configure(LiveSettings(model="RT", threads=2, smooth="none", roi="auto"))
+    live.configure(LiveSettings(model="RT", threads=2, smooth="none", roi="track"))
+    assert live.localiser.rest == LiveAnalyser.REST
 
 
 def test_live_and_batch_options_share_one_record():

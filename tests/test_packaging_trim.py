@@ -15,13 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import load_script
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the trimming is for Linux bundles")
 
-_spec = importlib.util.spec_from_file_location("trim", ROOT / "packaging" / "trim.py")
-trim = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(trim)
+trim = load_script("packaging/trim.py")
 
 NUMPY = Path(np.__file__).parent
 TESTS_MODULE = next(NUMPY.glob("_core/_rational_tests*.so"))  # a small extension module, shipped unstripped

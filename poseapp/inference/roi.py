@@ -30,6 +30,7 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -279,6 +280,9 @@ class Track:
     recording that starts before the subject walks in, or after they left) the frame is searched
     only every ``search_every`` frames; the others report nobody at no cost (``localised``:
     "not searched"). Someone who comes into view then waits at most ``search_every`` - 1 frames.
+    Live, frames come as fast as the searches end, so the rule is in time there: ``rest`` > 0
+    leaves ``rest`` times the last search's duration (by ``clock``) before the next search, so
+    searching takes at most 1 / (1 + ``rest``) of the time on any machine.
     """
 
     mode = "track"
@@ -286,10 +290,14 @@ class Track:
     def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
                  reach: float = 1.5, near_agreement: float = 0.3, weaken: float = 0.75,
                  same_look: float = 0.5, drift_look: float = 0.35, distinct: float = 0.15,
-                 recheck: int = 30, min_looks: int = 5, patience: int = 30, search_every: int = 3) -> None:
+                 recheck: int = 30, min_looks: int = 5, patience: int = 30, search_every: int = 3,
+                 rest: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.search = search
         self.patience = patience
         self.search_every = search_every
+        self.rest = rest
+        self.clock = clock
+        self.rest_until = -math.inf  # ``clock`` when the live rule searches again
         self.keep_score = keep_score
         self.widen = widen
         self.weaken = weaken
@@ -366,7 +374,10 @@ class Track:
         if pose is None and self._rest(prev):
             pose, how = self._nobody(prev), "not searched"
         elif pose is None:
+            started = self.clock()
             pose, how = self._search(engine, rgb), "searched"
+            ended = self.clock()
+            self.rest_until = ended + self.rest * (ended - started)
         elif prev is not None and unswap(pose, prev, self.search.joint_threshold):
             pose.extra["swapped"] = True
         pose.extra["forward_passes"] += spent
@@ -378,9 +389,12 @@ class Track:
 
     def _rest(self, prev: Pose | None) -> bool:
         """Whether this frame goes unsearched: nobody for ``patience`` frames, and not one of every
-        ``search_every``th; never when a person was just picked by a point."""
+        ``search_every``th (live: within the rest after the last search); never when a person was
+        just picked by a point."""
         if prev is None or prev.found or self.point is not None or self.lost_frames < self.patience:
             return False
+        if self.rest > 0:
+            return self.clock() < self.rest_until
         return (self.lost_frames - self.patience) % self.search_every != self.search_every - 1
 
     @staticmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +9,11 @@ import onnx
 
 from poseapp.inference.backends import OnnxBackend
 from poseapp.inference.engine import Engine
-from tests.conftest import ROOT
+from tests.helpers import load_script
 
 
 def load_int8():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("int8_bench", ROOT / "benchmarks" / "int8.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["int8_bench"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/int8.py", "int8_bench")
 
 
 def test_quantised_graph_runs_int8_convolutions_and_keeps_the_ends_fp32(tmp_path):

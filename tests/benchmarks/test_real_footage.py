@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def bed():
-    spec = importlib.util.spec_from_file_location("real_footage", ROOT / "benchmarks" / "real_footage.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["real_footage"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/real_footage.py")
 
 
 def test_cases_hold_a_pasted_person_of_the_stated_size(bed):

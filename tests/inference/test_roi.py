@@ -255,3 +255,26 @@ def test_a_long_empty_stretch_is_searched_every_few_frames_and_the_person_still_
     assert how[10] == "searched" and poses[10].found and poses[11].found and how[11] != "searched"
     track.pick(100, 100)  # a click is answered at once, whatever the stretch
     assert track.locate(engine, empty).extra["localised"] == "searched"
+
+
+def test_live_the_empty_stretch_rests_twice_as_long_as_each_search_took(engines):
+    """Live, frames come as fast as searches end: with ``rest``, each search is followed by ``rest``
+    times its duration of frames reported without a pass, however many frames that is. Here a
+    camera frame is 1/8 s of the clock and a search 1/8 s: searched, then one frame's rest."""
+    engine = engines("RT")
+    empty = nobody_pictures()["truck"]
+    now = [0.0]
+    track = Track(AutoSearch(), patience=2, rest=2.0, clock=lambda: now[0])
+    search = track._search
+
+    def timed(*args: object) -> object:
+        now[0] += 0.125
+        return search(*args)
+
+    track._search = timed
+    how = []
+    for _ in range(12):
+        how.append(track.locate(engine, empty).extra["localised"])
+        now[0] += 0.125
+    assert [i for i, h in enumerate(how) if h == "searched"] == [0, 1, 3, 5, 7, 9, 11]
+    assert set(how) == {"searched", "not searched"}
