@@ -186,7 +186,7 @@ def _measures(keypoints: np.ndarray, smooth_xy: np.ndarray | None, times: np.nda
               warnings: list[str]) -> tuple[Calibration | None, dict | None]:
     """The calibration and the gait analysis a video asked for; what fails becomes a warning (the
     pose results stay)."""
-    from poseapp.gait import analyse_gait, masked
+    from poseapp.gait import NoWalkError, analyse_gait, masked
 
     if not (options.gait or options.height_m or options.scale_line or options.calibration):
         return None, None
@@ -201,7 +201,10 @@ def _measures(keypoints: np.ndarray, smooth_xy: np.ndarray | None, times: np.nda
         try:
             gait = analyse_gait(raw, times, cal, None if cal else floor_angle(xy, times))
         except PoseappError as exc:
-            warnings.append(f"gait: {exc}")
+            hint = "" if "," in options.person or not isinstance(exc, NoWalkError) else (
+                f" (the person followed by the rule --person {options.person} may not be the one walking: "
+                "--person X,Y follows whoever is at that point of the first frame)")
+            warnings.append(f"gait: {exc}{hint}")
             gait = {"error": str(exc)}
     return cal, gait
 

@@ -399,6 +399,11 @@ def _parameters(steps: list[dict], strides: list[dict], unit: str) -> dict:
     }
 
 
+class NoWalkError(PoseappError):
+    """The recording holds no walk to measure (no legs, too few strides): perhaps the person
+    followed is not the one who walked."""
+
+
 def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration | None = None,
                  floor_deg: float | None = None) -> dict:
     """The gait parameters of a side-view walk in (T, 16, 2) raw pixel coordinates (NaN: missing;
@@ -420,7 +425,7 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
     pelvis = _pelvis(along[..., None])[..., 0]
     leg = leg_length(smooth)
     if not np.isfinite(leg):
-        raise PoseappError("no legs in the recording: the hips, knees and ankles were never seen")
+        raise NoWalkError("no legs in the recording: the hips, knees and ankles were never seen")
     passes = walking_passes(along, times, leg)
     found = detect_events(raw_along, pelvis, times, passes, leg)
     relabelled, exchanged = relabel_legs(raw_xy, raw_along, found, leg)
@@ -439,7 +444,7 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
 
     per_side = {s: sum(1 for x in strides if x["side"] == s) for s in SIDES}
     if min(per_side.values()) < 1 or len(steps) < 2:
-        raise PoseappError(
+        raise NoWalkError(
             f"too little walking to measure: {len(strikes)} heel strikes, {per_side['left']} left and "
             f"{per_side['right']} right strides found (at least one stride per side and two steps are needed); "
             "film a side view of the person walking across for at least four steps")

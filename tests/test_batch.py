@@ -302,3 +302,18 @@ def test_killing_a_batch_ends_its_workers(pan_zoom_clip, tmp_path):
              and Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
     assert not alive
     assert not (tmp_path / "out" / "a.json").exists()
+
+
+def test_a_gait_that_cannot_be_measured_hints_at_choosing_the_walker():
+    """No walk in the joints followed: the gait is a warning, and when the person was chosen by a
+    rule it says how to follow the one who walks instead (a point, ``--person X,Y``); not when a
+    point chose them, nor when the clip is simply too short."""
+    from tests.walker import walk
+
+    still = walk(seconds=3.0, fps=30)
+    kp = np.repeat(still.keypoints()[:1], len(still.times), 0)  # someone standing: no strides
+    for person, frames, hinted in (("auto", None, True), ("300,200", None, False), ("auto", 5, False)):
+        warnings: list[str] = []
+        batch._measures(kp[:frames], None, still.times[:frames], VideoOptions(gait=True, person=person), warnings)
+        assert len(warnings) == 1 and warnings[0].startswith("gait:")
+        assert ("--person X,Y" in warnings[0]) == hinted, warnings[0]
