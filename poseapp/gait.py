@@ -399,7 +399,11 @@ def _parameters(steps: list[dict], strides: list[dict], unit: str) -> dict:
     }
 
 
-class NoWalkError(PoseappError):
+class GaitError(PoseappError):
+    """Joints that were read (and calibrated) hold no gait to measure (``analyse_gait``)."""
+
+
+class NoWalkError(GaitError):
     """The recording holds no walk to measure (no legs, too few strides): perhaps the person
     followed is not the one who walked."""
 
@@ -407,15 +411,15 @@ class NoWalkError(PoseappError):
 def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration | None = None,
                  floor_deg: float | None = None) -> dict:
     """The gait parameters of a side-view walk in (T, 16, 2) raw pixel coordinates (NaN: missing;
-    ``masked``); PoseappError when it holds too little walking to measure."""
+    ``masked``); GaitError when it holds too little walking to measure."""
     from poseapp.smoothing import smooth_trajectory
 
     raw_xy, times = np.asarray(raw_xy, dtype=np.float64), np.asarray(times, dtype=np.float64)
     if len(times) < 20 or times[-1] <= times[0]:
-        raise PoseappError(f"{len(times)} frames are too few for a gait analysis (a walk of four steps or more)")
+        raise GaitError(f"{len(times)} frames are too few for a gait analysis (a walk of four steps or more)")
     fps = (len(times) - 1) / (times[-1] - times[0])
     if fps < MIN_FPS:
-        raise PoseappError(f"the recording's {fps:.1f} frames per second are too few to time steps "
+        raise GaitError(f"the recording's {fps:.1f} frames per second are too few to time steps "
                            f"(at least {MIN_FPS:.0f}; 50-60 recommended)")
     floor = calibration.floor_deg if calibration is not None else (floor_deg or 0.0)
     to_floor = Calibration(1.0, floor)

@@ -258,7 +258,7 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
     again: in metres when calibrated, with the gait events when there was walking to measure. A
     recording without measurable walking is still calibrated on its own, so its exports are in
     metres too. Failures are told in ``problem``; the recording itself is never touched."""
-    from poseapp.gait import calibration_of_recording, gait_files
+    from poseapp.gait import GaitError, calibration_of_recording, gait_files
     from poseapp.outputs.c3d_file import events_left_out
     from poseapp.outputs.export import export_result
 
@@ -268,16 +268,14 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
     try:
         result, cal, written = gait_files(csv_path, height_m, scale_line)
         measured = RecordingGait(result, cal, list(written))
-    except PoseappError as exc:
+    except GaitError as exc:  # read and calibrated, but no walk: the calibration alone, for the exports
+        measured = RecordingGait(calibration=calibration_of_recording(csv_path, height_m, scale_line))
+        problems.append(f"no gait parameters: {exc}")
+    except PoseappError as exc:  # the recording could not be read or calibrated
         measured = RecordingGait()
         problems.append(f"no gait parameters: {exc}")
     except OSError as exc:
         return RecordingGait(problem=f"gait files not written: {exc.strerror or exc}")
-    if measured.result is None and (height_m or scale_line):
-        try:
-            measured.calibration = calibration_of_recording(csv_path, height_m, scale_line)
-        except PoseappError as exc:
-            problems.append(f"not calibrated: {exc}")
     exports = exports_among(formats)
     if exports:
         try:
