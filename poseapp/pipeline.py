@@ -120,13 +120,20 @@ def default_engine_factory(settings: AnalysisOptions, progress: Progress | None 
 class LiveAnalyser(FrameAnalyser):
     """The frame analyser of the live view: its results carry the capture time. With nobody in
     view for a while, the tracker rests ``REST`` times as long as each search took (``roi.Track``):
-    frames come as fast as searches end, so a rule in frames would keep the cores busy."""
+    frames come as fast as searches end, so a rule in frames would keep the cores busy. While a
+    file is recorded frame by frame (``lossless``), the rule is ``poseapp video``'s, in frames."""
 
     REST = 2.0  # searching a third of the time, as the every-third-frame rule of recorded video
 
     def __init__(self, settings: LiveSettings,
                  engine_factory: Callable[[AnalysisOptions, Progress | None], object] | None = None) -> None:
         super().__init__(settings, engine_factory or default_engine_factory)
+        self.lossless = False
+
+    def every_frame(self, lossless: bool) -> None:
+        """Whether every frame of the source is analysed (a file being recorded) or the newest one."""
+        self.lossless = lossless
+        self._rest()
 
     @property
     def settings(self) -> AnalysisOptions:
@@ -137,11 +144,14 @@ class LiveAnalyser(FrameAnalyser):
         self.options = value
 
     def _new_localiser(self) -> None:
+        super()._new_localiser()
+        self._rest()
+
+    def _rest(self) -> None:
         from poseapp.inference.roi import Track
 
-        super()._new_localiser()
         if isinstance(self.localiser, Track):
-            self.localiser.rest = self.REST
+            self.localiser.rest = 0.0 if self.lossless else self.REST
 
     def analyse(self, frame: Frame, captured_at: float = 0.0) -> LiveResult:
         result = super().analyse(frame)

@@ -189,6 +189,7 @@ class InferenceWorker(QThread):
         (seconds for a long one: here, not in the GUI thread)."""
         if self._recorder is not None:
             recorder, self._recorder = self._recorder, None
+            self.analyser.every_frame(False)
             try:
                 path = recorder.stop()
             except PoseappError as exc:
@@ -205,6 +206,8 @@ class InferenceWorker(QThread):
                                           height_m=height_m, scale_line=scale_line)
         except OSError as exc:
             self.failed.emit(f"cannot record to {path}: {exc.strerror}")
+            return
+        self.analyser.every_frame(not source.get("live", True))  # a file recorded: every frame, as the batch
 
     def run(self) -> None:
         while True:

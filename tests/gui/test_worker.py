@@ -76,3 +76,22 @@ def test_an_action_that_breaks_is_a_message_and_the_worker_goes_on(qtbot, monkey
     assert w._run_commands()
     assert len(failed) == 1 and failed[0].startswith("snapshot failed: error(")  # OpenCV's own error type
     assert saved == [str(tmp_path / "fine.png")] and log[-1] == ("pick", (5, 6))
+
+
+def test_a_file_recorded_frame_by_frame_uses_the_batch_rule_for_empty_stretches(qtbot, monkeypatch, tmp_path):
+    """Recording a file analyses every frame, as ``poseapp video`` does, so nobody in view is
+    searched every third frame there; a camera, and the file once the recording stops, rest in
+    time (``LiveAnalyser.REST``)."""
+    from poseapp.inference.roi import AutoSearch, Track
+    from poseapp.pipeline import LiveAnalyser
+
+    w, _ = worker_with_log(monkeypatch)
+    w.analyser.localiser = Track(AutoSearch())
+    w.analyser.every_frame(False)
+    assert w.analyser.localiser.rest == LiveAnalyser.REST
+    w.start_recording(tmp_path / "cam.csv", {"name": "camera 0", "live": True})
+    assert w._run_commands() and w.analyser.localiser.rest == LiveAnalyser.REST
+    w.start_recording(tmp_path / "file.csv", {"name": "walk.mp4", "live": False})
+    assert w._run_commands() and w.analyser.localiser.rest == 0
+    w.stop_recording()
+    assert w._run_commands() and w.analyser.localiser.rest == LiveAnalyser.REST
