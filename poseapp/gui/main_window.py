@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.gait_text = QPlainTextEdit()
         self.gait_text.setReadOnly(True)
         self.gait_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.gait_dock = QDockWidget("Gait", self)
+        self.gait_dock = QDockWidget("Recording", self)
         self.gait_dock.setWidget(self.gait_text)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gait_dock)
         self.gait_dock.hide()
@@ -434,21 +434,21 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _recorded(self, path: str, gait: RecordingGait) -> None:
-        """A finished recording, measured by the worker: its gait parameters in the Gait panel when
-        it holds a walk, else why not."""
+        """A finished recording, measured by the worker, in the Recording panel: its calibration,
+        its gait parameters when it holds a walk, else why not, and the files written. The status
+        bar, too narrow for all of it, says where the recording went."""
         self.last_recording = Path(path)
         self.report_action.setEnabled(True)
-        if gait.result is None:
-            cal = f"; exports in metres, calibration: {gait.calibration.describe()}" if gait.calibration else ""
-            self.message(f"recording saved: {path} ({gait.problem}{cal})")
-            return
         cal = gait.calibration
-        head = [f"{Path(path).name}", f"calibration: {cal.describe()}" if cal else "not calibrated: lengths in pixels"]
-        self.gait_text.setPlainText("\n".join(head + summary_lines(gait.result) + ["", *map(str, gait.written)]))
+        lines = [Path(path).name, f"calibration: {cal.describe()}; lengths in metres" if cal
+                 else "not calibrated: lengths in pixels"]
+        lines += summary_lines(gait.result) if gait.result is not None else []
+        lines += [gait.problem] if gait.problem else []
+        self.gait_text.setPlainText("\n".join(lines + ["", path, *map(str, gait.written)]))
         self.gait_dock.show()
         self.gait_dock.raise_()
-        self.message(f"recording saved: {path}; gait parameters in {gait.written[0].name}"
-                     + (f" ({gait.problem})" if gait.problem else ""))
+        self.message(f"recording saved: {Path(path).name}; " + ("gait parameters" if gait.result is not None
+                                                                 else "no gait parameters") + " (Recording panel)")
 
     # recording
     def toggle_record(self) -> None:

@@ -384,9 +384,10 @@ def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, wind
     assert (tmp_path / "walk_gait.json").exists() and (tmp_path / "walk_gait.png").exists()
     write_csv(tmp_path / "short.csv", walk(seconds=1.0))
     w._recorded(str(tmp_path / "short.csv"), measure_recording(tmp_path / "short.csv", ("csv",), 1.75))
-    message = w.statusBar().currentMessage()
-    assert "no gait parameters: too little walking" in message and "exports in metres" in message
-    assert "height 1.75 m" in message and not (tmp_path / "short_gait.json").exists()
+    assert w.statusBar().currentMessage() == "recording saved: short.csv; no gait parameters (Recording panel)"
+    text = w.gait_text.toPlainText()
+    assert "no gait parameters: too little walking" in text and "height 1.75 m" in text and "lengths in metres" in text
+    assert "cadence" not in text and not (tmp_path / "short_gait.json").exists()
 
 
 def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
