@@ -98,10 +98,11 @@ class InferenceWorker(QThread):
         return self._recorder is not None
 
     def stop(self) -> None:
+        """End the thread once its current frame is done; a recording under way is finished by it."""
         self._commands.put(("stop", None))
         self.slot.close()
         self.wait()
-        self._finish_recording()
+        self._finish_recording()  # a thread that never ran
 
     def _run_commands(self) -> bool:
         """Everything the window asked since the last frame, in order (settings in a row: only the
@@ -210,6 +211,12 @@ class InferenceWorker(QThread):
         self.analyser.every_frame(not source.get("live", True))  # a file recorded: every frame, as the batch
 
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:  # the window closed mid-recording: its files are completed and measured here too
+            self._finish_recording()
+
+    def _loop(self) -> None:
         while True:
             if not self._run_commands():
                 return

@@ -184,6 +184,29 @@ def test_closing_mid_play_stops_every_thread(qtbot, window):
     assert not w.capture.isRunning() and not w.worker.isRunning()
 
 
+def test_closing_mid_recording_completes_it_in_the_worker_thread(qtbot, window, tmp_path, monkeypatch, pan_zoom_clip):
+    """The window closed while recording: the recording's files are completed and measured by the
+    inference thread as it ends, as at Stop, never by the GUI thread."""
+    import threading
+
+    from poseapp.pipeline import LiveRecorder
+
+    threads = []
+    measure = LiveRecorder.measure
+    monkeypatch.setattr(LiveRecorder, "measure",
+                        lambda self: threads.append(threading.current_thread()) or measure(self))
+    w = window()
+    w.open(pan_zoom_clip.path)
+    wait_for_results(qtbot, w, 1)
+    w.record_action.setChecked(True)
+    w.toggle_record()
+    wait_for_results(qtbot, w, 3)
+    w.close()
+    csv_path = next((tmp_path / "out").glob("recording-*.csv"))
+    assert csv_path.with_suffix(".json").exists() and len(read_records(csv_path).values) >= 1
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+
+
 def test_latest_slot_keeps_only_the_newest():
     slot = LatestSlot()
     for i in range(5):
