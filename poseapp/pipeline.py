@@ -133,7 +133,7 @@ class LiveAnalyser(FrameAnalyser):
     def every_frame(self, lossless: bool) -> None:
         """Whether every frame of the source is analysed (a file being recorded) or the newest one."""
         self.lossless = lossless
-        self._rest()
+        self._set_rest()
 
     @property
     def settings(self) -> AnalysisOptions:
@@ -145,9 +145,9 @@ class LiveAnalyser(FrameAnalyser):
 
     def _new_localiser(self) -> None:
         super()._new_localiser()
-        self._rest()
+        self._set_rest()
 
-    def _rest(self) -> None:
+    def _set_rest(self) -> None:
         from poseapp.inference.roi import Track
 
         if isinstance(self.localiser, Track):

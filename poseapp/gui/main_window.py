@@ -74,13 +74,13 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Settings", self)
         dock.setWidget(self.panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.gait_text = QPlainTextEdit()
-        self.gait_text.setReadOnly(True)
-        self.gait_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.gait_dock = QDockWidget("Recording", self)
-        self.gait_dock.setWidget(self.gait_text)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.gait_dock)
-        self.gait_dock.hide()
+        self.recording_text = QPlainTextEdit()
+        self.recording_text.setReadOnly(True)
+        self.recording_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.recording_dock = QDockWidget("Recording", self)
+        self.recording_dock.setWidget(self.recording_text)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.recording_dock)
+        self.recording_dock.hide()
         self._line_points: list[tuple[float, float]] | None = None
         self.last_recording: Path | None = None
 
@@ -444,9 +444,9 @@ class MainWindow(QMainWindow):
                  else "not calibrated: lengths in pixels"]
         lines += summary_lines(gait.result) if gait.result is not None else []
         lines += [gait.problem] if gait.problem else []
-        self.gait_text.setPlainText("\n".join(lines + ["", path, *map(str, gait.written)]))
-        self.gait_dock.show()
-        self.gait_dock.raise_()
+        self.recording_text.setPlainText("\n".join(lines + ["", path, *map(str, gait.written)]))
+        self.recording_dock.show()
+        self.recording_dock.raise_()
         self.message(f"recording saved: {Path(path).name}; " + ("gait parameters" if gait.result is not None
                                                                  else "no gait parameters") + " (Recording panel)")
 

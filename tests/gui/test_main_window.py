@@ -402,13 +402,13 @@ def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, wind
     assert w.panel.height() == 1.75
     write_csv(tmp_path / "walk.csv", walk(fps=60))
     w._recorded(str(tmp_path / "walk.csv"), measure_recording(tmp_path / "walk.csv", ("csv",), w.panel.height()))
-    text = w.gait_text.toPlainText()
-    assert w.gait_dock.isVisible() and "cadence" in text and "walking speed" in text and "height 1.75 m" in text
+    text = w.recording_text.toPlainText()
+    assert w.recording_dock.isVisible() and "cadence" in text and "walking speed" in text and "height 1.75 m" in text
     assert (tmp_path / "walk_gait.json").exists() and (tmp_path / "walk_gait.png").exists()
     write_csv(tmp_path / "short.csv", walk(seconds=1.0))
     w._recorded(str(tmp_path / "short.csv"), measure_recording(tmp_path / "short.csv", ("csv",), 1.75))
     assert w.statusBar().currentMessage() == "recording saved: short.csv; no gait parameters (Recording panel)"
-    text = w.gait_text.toPlainText()
+    text = w.recording_text.toPlainText()
     assert "no gait parameters: too little walking" in text and "height 1.75 m" in text and "lengths in metres" in text
     assert "cadence" not in text and not (tmp_path / "short_gait.json").exists()
 
