@@ -309,7 +309,8 @@ def test_end_of_file_is_a_state_play_restarts_seek_and_step_work(qtbot, window):
     w.worker.result.connect(got.append)
     w.toggle_play()  # Play: from the start again
     qtbot.waitUntil(lambda: w.capture.at_end and any(r.frame.index == 4 for r in got), timeout=60_000)
-    assert got[0].frame.index == 0 and w.play_action.text() == "Play"
+    # from the start again; the newest frame wins, so on a loaded machine frame 0 may be dropped
+    assert got[0].frame.index <= 1 and w.play_action.text() == "Play"
     got.clear()
     w._seek_to(2)  # seek back while at the end: that frame is shown, still paused
     qtbot.waitUntil(lambda: bool(got), timeout=30_000)
