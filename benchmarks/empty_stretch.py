@@ -107,7 +107,7 @@ def main() -> int:
                "frames_to_find": {"searched every frame": max(x["frames_to_find"] for x in runs[1]),
                                   spaced_name: max(x["frames_to_find"] for x in runs[args.every])}}
         if args.live > 0:
-            row["live"] = live_rows(model, args)
+            row["live"] = live_rows(model, args, picture)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     report = {"date": time.strftime("%Y-%m-%d"), "frames": args.frames, "patience": args.patience, "every": args.every,
@@ -119,10 +119,9 @@ def main() -> int:
     return 0
 
 
-def live_rows(model: str, args: argparse.Namespace) -> dict:
+def live_rows(model: str, args: argparse.Namespace, picture: np.ndarray) -> dict:
     """The live loop with the frame rule and with the time rule, in turns: medians of the cores
     kept busy and their ratio, and the longest wait to find the driver."""
-    picture = read_rgb(TRUCK)
     engine = Engine(model, device="cpu", backend="onnx", threads=args.threads, spin=False)
     names = {0.0: f"searched every {args.every} frames", args.rest: f"rest {args.rest:g}x each search"}
     runs: dict[float, list[dict]] = {0.0: [], args.rest: []}

@@ -6,10 +6,11 @@
 Per variant and batch size: milliseconds per call of our PyTorch backend (the copy to the device
 and back included, as the app runs it) in fp32 and in fp16, the precisions in turns, the order
 rotating every round; the median of the per-round ratios fp16 / fp32 with its 10th-90th
-percentile spread; and what fp16 changes: the largest joint shift in input pixels and the largest
-score change on upstream's MPII.jpg. The switch: seconds from asking the live analyser for the
-other device (``LiveAnalyser.configure``, what the settings panel's Device does through the
-worker) to its first pose there, CPU to GPU and back. A variant whose weights are not here is
+percentile spread (``poseapp.bench``'s ``interleaved`` and ``ratio``); and what fp16 changes: the
+largest joint shift in input pixels and the largest score change on upstream's MPII.jpg. The
+switch: seconds from asking the live analyser for the other device (``LiveAnalyser.configure``,
+what the settings panel's Device does through the worker) to its first pose there, CPU to GPU and
+back. A variant whose weights are not here is
 listed as skipped, with why.
 
 On the lent GPU machine (no network; torch, timm, onnxruntime and h5py are in its image): copy
@@ -25,11 +26,11 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from poseapp.bench import interleaved, ratio
 from poseapp.errors import PoseappError
 from poseapp.inference.backends import TorchBackend, resolve_device
 from poseapp.inference.decode import peaks
@@ -41,18 +42,6 @@ from poseapp.model.variants import VARIANTS
 from poseapp.pipeline import LiveAnalyser, LiveSettings
 from poseapp.weights.install import load_state, local_upstream_folders
 from poseapp.weights.models import resolve
-
-
-def in_turns(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:
-    """Seconds per call of each runner, one call of each per round, the first one rotating."""
-    names = list(runs)
-    spent: dict[str, list[float]] = {n: [] for n in names}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            start = time.perf_counter()
-            runs[name]()
-            spent[name].append(time.perf_counter() - start)
-    return {n: np.array(v) for n, v in spent.items()}
 
 
 def precisions(model: str, device: str, batches: list[int], rounds: int, image: np.ndarray) -> dict:
@@ -69,16 +58,12 @@ def precisions(model: str, device: str, batches: list[int], rounds: int, image: 
                  "batches": {}}
     for n in batches:
         batch = np.repeat(crop[None], n, 0)
-        runs = {p: (lambda b=b, x=batch: b.run(x)) for p, b in backends.items()}
-        in_turns(runs, 3)  # warm-up: kernels chosen, memory taken
-        spent = in_turns(runs, rounds)
-        ratio = spent["fp16"] / spent["fp32"]
+        spent = interleaved({p: (lambda b=b, x=batch: b.run(x)) for p, b in backends.items()}, rounds)
+        half = ratio(spent["fp16"]["samples_ms"], spent["fp32"]["samples_ms"])
         row["batches"][str(n)] = {
-            "fp32_ms": round(1e3 * float(np.median(spent["fp32"])), 3),
-            "fp16_ms": round(1e3 * float(np.median(spent["fp16"])), 3),
-            "fp16_fps": round(n / float(np.median(spent["fp16"])), 1),
-            "ratio_fp16_vs_fp32": round(float(np.median(ratio)), 3),
-            "ratio_spread": [round(float(np.percentile(ratio, q)), 3) for q in (10, 90)]}
+            "fp32_ms": spent["fp32"]["median_ms"], "fp16_ms": spent["fp16"]["median_ms"],
+            "fp16_fps": round(1e3 * n / spent["fp16"]["median_ms"], 1),
+            "ratio_fp16_vs_fp32": half["median"], "ratio_spread": [half["p10"], half["p90"]]}
     return row
 
 

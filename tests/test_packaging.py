@@ -13,7 +13,9 @@ import sys
 import pytest
 
 from tests.conftest import MPII_DIR, ROOT, SHARED, UPSTREAM
-from tests.test_packaging_trim import trim
+from tests.helpers import load_script
+
+trim = load_script("packaging/trim.py")
 
 
 @pytest.mark.slow
