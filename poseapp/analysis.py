@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import ClassVar
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class AnalysisOptions:
     beta: float = 0.05  # One-Euro
     threads: int | None = None
     person: str = "auto"  # auto | largest | centre | X,Y (a point of the first frame: that person is followed)
+    video: ClassVar[bool] = False  # a recorded video, which may also ask for the ``walker``
 
     def engine_key(self) -> tuple:
         """What the engine depends on: a change of it means a new engine."""
@@ -60,7 +62,7 @@ class AnalysisOptions:
         if self.smooth not in METHODS:
             raise PoseappError(f"unknown --smooth {self.smooth!r}; choose from {', '.join(METHODS)}")
         try:
-            parse_person(self.person)
+            parse_person(self.person, self.video)
         except ValueError as exc:
             raise PoseappError(f"--person: {exc}") from exc
 
@@ -127,12 +129,13 @@ class FrameAnalyser:
 
         self.localiser = make_localiser(self.options.roi, self.engine)
 
-    def follow(self, person) -> None:
-        """Whom to follow (``roi.choose_person``): a rule, or a point whose person is followed."""
+    def follow(self, person, only: bool = False) -> None:
+        """Whom to follow (``roi.choose_person``): a rule, or a point whose person is followed
+        (``only``: nobody else, however long they are gone)."""
         from poseapp.inference.roi import choose_person
 
         if self.localiser is not None:
-            choose_person(self.localiser, person)
+            choose_person(self.localiser, person, only)
         self.euro.reset()
 
     def pick(self, x: float, y: float) -> None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -29,13 +30,18 @@ from poseapp.analysis import AnalysisOptions, FrameAnalyser, make_engine, result
 from poseapp.angles import JOINT_ANGLE_NAMES, SEGMENT_NAMES, angles_from_xy, continuous, range_of_motion
 from poseapp.calibration import Calibration, calibrate, floor_angle
 from poseapp.errors import PoseappError
+from poseapp.inference.preprocess import full_box
 from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.folder_lock import folder_lock
 from poseapp.io.records import spreadsheet_safe
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.outputs import DEFAULT_FORMATS, FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.outputs.c3d_file import events_left_out
+from poseapp.pose import Pose
 from poseapp.smoothing import mask_low_scores, positions, smooth_trajectory
+
+if TYPE_CHECKING:
+    from poseapp.inference.walker import Walker
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
 EXECUTORS = ("local", "ray")
@@ -49,6 +55,7 @@ WORKER_MB = 900
 class VideoOptions(AnalysisOptions):
     """The shared analysis options and what only a recorded video has; recorded in its JSON."""
 
+    video: ClassVar[bool] = True
     max_gap: int = 10  # frames; longer gaps stay missing
     cutoff_hz: float = 6.0  # Butterworth
     annotate: bool = False
@@ -172,6 +179,43 @@ def _batches(reader: VideoReader, size: int, start_s: float = 0.0, end_s: float 
         yield chunk
 
 
+def _find_walker(source: Path, analyser: FrameAnalyser, options: VideoOptions,
+                 progress: Progress | None) -> tuple[Walker | None, dict]:
+    """``--person walker``: the clip looked through for who walks (``inference.walker``) and what
+    the result's JSON says of it; None and a warning when nobody walked, and the rule ``auto``
+    follows instead."""
+    from poseapp.inference.walker import walker_search
+
+    look = walker_search(analyser.localiser, analyser.engine)
+    if look is None:
+        return None, {"warning": "--person walker needs a person search (--roi track or auto); --roi full "
+                                 "looks at the whole frame"}
+    started = time.perf_counter()
+    with VideoReader(source) as reader:
+        frames = (f for chunk in _batches(reader, 1, options.start_s, options.end_s) for f in chunk)
+
+        def looked(frame: Frame) -> None:
+            if progress is not None:
+                progress(f"{source.name}: looking for who walks", frame.index, reader.info.declared_frames,
+                         frame.index / max(time.perf_counter() - started, 1e-9))
+
+        look.frames(frames, looked)
+    walker = look.walker()
+    if walker is None:
+        return None, {"walker": None, "frames_looked_at": len(look.seen), "forward_passes": look.passes, "warning": (
+            f"nobody was seen walking across the view for {look.min_walk:g} s in the {len(look.seen)} frames "
+            f"looked at (one every {look.step:g} s; on a treadmill, or with a camera that pans with the walker, "
+            "nobody does): followed the rule --person auto instead")}
+    return walker, walker.to_json()
+
+
+def _before_walker(frame: Frame, variant: str) -> Pose:
+    """A frame before the walker came into view: nobody, and no model run."""
+    pose = Pose(np.zeros((16, 3), np.float32), full_box(*frame.rgb.shape[:2]), variant, frame.time_s, found=False)
+    pose.extra.update(forward_passes=0, localised="before the walker came into view")
+    return pose
+
+
 def smoothed(keypoints: np.ndarray, times: np.ndarray, options: VideoOptions,
              report: dict | None = None) -> np.ndarray | None:
     """(T, 16, 2) smoothed coordinates (None without smoothing); ``report`` receives what the
@@ -223,7 +267,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import check_point, parse_person
+    from poseapp.inference.roi import WALKER, check_point, parse_person
 
     source, out_dir = Path(source), Path(out_dir)
     name = name or source.stem
@@ -240,11 +284,16 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     info = reader.info
     writer: VideoWriter | None = None
     indices, times, keypoints, found, passes, tracked = [], [], [], [], 0, 0
+    warnings: list[str] = []
     start = time.perf_counter()
     try:
-        person = parse_person(options.person)
+        person = parse_person(options.person, video=True)
         check_point(person, info.height, info.width)
-        analyser.follow(person)
+        walker, walk_note = None, None
+        if person == WALKER:
+            walker, walk_note = _find_walker(source, analyser, options, progress)
+            warnings += [walk_note["warning"]] if "warning" in walk_note else []
+        analyser.follow("auto" if person == WALKER else person)
         paths["json"].parent.mkdir(parents=True, exist_ok=True)
         if options.annotate:
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
@@ -252,7 +301,13 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         for frames in _batches(reader, batch, options.start_s, options.end_s):
             if batch > 1:
                 poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
+            elif walker is not None and frames[0].index < walker.index:
+                poses = [_before_walker(frames[0], engine.model)]
             else:
+                if walker is not None:
+                    analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),
+                                    only=True)
+                    walker = walker if options.roi == "auto" else None
                 poses = [analyser.analyse(frames[0]).pose]
             for frame, pose in zip(frames, poses):
                 indices.append(frame.index)
@@ -269,7 +324,6 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             raise PoseappError(f"no frames between --start {options.start_s:g} s and the end of the clip"
                                if options.end_s is None else
                                f"no frames between --start {options.start_s:g} s and --end {options.end_s:g} s")
-        warnings = []
         if reader.lost:
             warnings.append(f"{reader.lost} damaged frames could not be decoded and were skipped "
                             "(frame times stay those of the file)")
@@ -314,6 +368,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             meta = _metadata(source, info, engine, options, len(t), elapsed, passes, tracked, sum(found), rom,
                              outputs)
             meta["calibration"] = cal.to_json() if cal is not None else None
+            if walk_note is not None:
+                meta["walker"] = walk_note
             meta["gait"] = _gait_summary(gait)
             meta["smoothing"] = smoothing
             meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}

@@ -214,7 +214,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                            flip=args.flip, scales=tuple(args.scales), smooth=args.smooth, threshold=args.threshold,
                            max_gap=args.max_gap,
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
-                           threads=args.threads, overwrite=args.overwrite, person=args.person, gait=args.gait,
+                           threads=args.threads, overwrite=args.overwrite, gait=args.gait,
+                           person=args.person or ("walker" if args.gait else "auto"),
                            start_s=args.start, end_s=args.end, formats=tuple(args.formats.split(",")),
                            height_m=args.height, scale_line=args.scale_line, calibration=args.calibration)
     bar = _VideoProgress(len(sources))
@@ -427,9 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
-    sp.add_argument("--person", type=person_arg, default="auto",
-                    help="whom to follow where several people are in view: auto (largest and most central), "
-                         "largest, centre, or X,Y: the person at or nearest that pixel of the first frame")
+    sp.add_argument("--person", type=video_person_arg, default=None,
+                    help="whom to follow where several people are in view: auto (largest and most central; "
+                         "the default), largest, centre, walker (who walks one way the longest, found by "
+                         "looking through the clip first; the default with --gait), or X,Y: the person at or "
+                         "nearest that pixel of the first frame")
     sp.set_defaults(func=cmd_video)
 
     sp.add_argument("--start", type=float, default=0.0, metavar="S",
@@ -520,15 +523,20 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_BAD_INPUT = 2
 
 
-def person_arg(text: str) -> str:
+def person_arg(text: str, video: bool = False) -> str:
     """``--person``, checked when parsed (the point is checked against each frame later)."""
     from poseapp.inference.roi import parse_person
 
     try:
-        parse_person(text)
+        parse_person(text, video)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def video_person_arg(text: str) -> str:
+    """``poseapp video --person``: also ``walker``."""
+    return person_arg(text, video=True)
 
 
 def _say_notices() -> None:

@@ -317,3 +317,22 @@ def test_a_gait_that_cannot_be_measured_hints_at_choosing_the_walker():
         batch._measures(kp[:frames], None, still.times[:frames], VideoOptions(gait=True, person=person), warnings)
         assert len(warnings) == 1 and warnings[0].startswith("gait:")
         assert ("--person X,Y" in warnings[0]) == hinted, warnings[0]
+
+
+def test_nobody_walking_falls_back_to_the_rule_with_a_warning(tmp_path):
+    """``--person walker`` on a street of five frames (0.8 s: nobody can be seen walking for a
+    second): the rule ``auto`` is followed, the result says so; with ``--roi full``
+    there is no search to look through the clip with."""
+    result = analyse_video(DEMO, tmp_path, VideoOptions(person="walker"))
+    assert result.status == "done" and any("nobody was seen walking" in w for w in result.warnings)
+    meta = json.loads((tmp_path / "demo.json").read_text())
+    assert meta["walker"]["walker"] is None and meta["walker"]["frames_looked_at"] == 2  # at 0 and 0.6 s
+    assert read_records(tmp_path / "demo.csv").column("found").sum() > 0  # the rule's person instead
+    full = analyse_video(DEMO, tmp_path / "full", VideoOptions(person="walker", roi="full"))
+    assert full.status == "done" and any("--roi full" in w for w in full.warnings)
+
+
+def test_walker_is_refused_for_a_single_image(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["image", str(SHARED / "efficientpose-upstream" / "MPII.jpg"), "--person", "walker"])
+    assert stop.value.code == 2 and "needs a recorded video" in capsys.readouterr().err

@@ -170,6 +170,30 @@ def test_gait_refuses_other_csvs_and_short_clips(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_gait_follows_the_walker_without_being_told(tmp_path, capsys):
+    """``poseapp video demo.mp4 --gait`` with no ``--person`` and no ``--start``: the man on the
+    box, in view from the first frame, is not followed; the woman who walks in at about 1.5 s is
+    (``--person walker``, the default with ``--gait``), and her walk is measured."""
+    from poseapp.cli import main
+    from poseapp.io.records import read_records
+    from tests.conftest import SHARED
+
+    clip = SHARED / "data" / "sports2d-demo" / "demo.mp4"
+    assert main(["video", str(clip), "--out", str(tmp_path), "--quality", "fast", "--gait", "--height", "1.65",
+                 "--workers", "1"]) == 0
+    assert "looking for who walks" in capsys.readouterr().err
+    gait = json.loads((tmp_path / "demo_gait.json").read_text())
+    assert [p["direction"] for p in gait["passes"]] == ["left"]
+    assert 85 <= gait["cadence_steps_per_min"] <= 115 and 0.9 <= gait["speed_m_per_s"] <= 1.5
+    meta = json.loads((tmp_path / "demo.json").read_text())
+    assert meta["options"]["person"] == "walker" and 30 <= meta["walker"]["first_frame"] <= 60
+    rec = read_records(tmp_path / "demo.csv")
+    first = meta["walker"]["first_frame"]
+    assert not rec.column("found")[:first].any() and rec.column("found")[first]
+    assert np.nanmax(rec.column("right_hip_x")) > 1300  # she came in on the right: the man stood at x 640
+
+
+@pytest.mark.slow
 def test_the_walker_of_the_shared_clip(tmp_path, capsys):
     """Sports2D's clip through ``poseapp video --gait``: the woman walking left from 2 s on (the
     point is on her in that frame), RT, height 1.65 m: a walk a person would accept."""

@@ -47,20 +47,26 @@ from poseapp.sides import mirrored_closer
 MODES = ("auto", "full", "track")
 #: Whom to take where several people are in view: ``auto`` the largest, most central one;
 #: ``largest``; ``centre`` (nearest the frame's centre); or a point (x, y) in frame pixels: the
-#: person at or nearest it.
+#: person at or nearest it. A recorded video has one more, ``walker``: the person who walks
+#: steadily the longest, found by looking through the clip first (``poseapp.inference.walker``).
 PERSON_RULES = ("auto", "largest", "centre")
+WALKER = "walker"
 Person = str | tuple[float, float]
 
 
-def parse_person(text: str) -> Person:
-    """``--person``: a rule of ``PERSON_RULES`` or ``X,Y`` (pixels of the first frame); ValueError if neither."""
+def parse_person(text: str, video: bool = False) -> Person:
+    """``--person``: a rule of ``PERSON_RULES`` (with ``video``, also ``walker``) or ``X,Y``
+    (pixels of the first frame); ValueError if neither."""
     rule = text.strip().lower()
-    if rule in PERSON_RULES or rule == "center":
+    rules = PERSON_RULES + ((WALKER,) if video else ())
+    if rule in rules or rule == "center":
         return "centre" if rule == "center" else rule
+    if rule == WALKER:
+        raise ValueError(f"{WALKER!r} needs a recorded video: it looks through the clip for who walks")
     try:
         x, y = (float(v) for v in rule.split(","))
     except ValueError:
-        raise ValueError(f"{text!r} is not one of {', '.join(PERSON_RULES)} nor a point X,Y") from None
+        raise ValueError(f"{text!r} is not one of {', '.join(rules)} nor a point X,Y") from None
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"{text!r} is not a point in the frame")
     return (x, y)
@@ -533,14 +539,18 @@ def _positions(length: int, side: float, step: float, most: int) -> list[float]:
     return list(np.linspace(0, length - side, n))
 
 
-def choose_person(localiser: Localiser, person: Person) -> None:
+def choose_person(localiser: Localiser, person: Person, only: bool = False) -> None:
     """Point ``localiser`` at ``person``: a rule for every search, or a point whose person a track
-    then follows (``auto`` takes the person nearest the point in every frame); ``full`` ignores it."""
+    then follows (``auto`` takes the person nearest the point in every frame); ``full`` ignores it.
+    ``only``: once lost, a track takes nobody but someone who looks like them, however long
+    they are gone (the walker of a gait clip, never the bystander left in view)."""
     search = localiser.search if isinstance(localiser, Track) else localiser
     if not isinstance(search, AutoSearch):
         return
     if isinstance(person, tuple) and isinstance(localiser, Track):
         localiser.pick(*person)
+        if only:
+            localiser.memory = math.inf
     else:
         search.person = person
 
