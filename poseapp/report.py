@@ -197,10 +197,22 @@ def _method(session: Session) -> str:
     rows = [["software", f"poseapp {meta.get('poseapp', '?')}"], ["models", ", ".join(meta.get("models", []))],
             ["weights", weights or "-"],
             ["test-time augmentation", f"flip {opts.get('flip', False)}, scales {opts.get('scales', [1.0])}"],
-            ["person", f"{opts.get('roi', '?')} ({opts.get('person', 'auto')})"],
+            ["person", f"{opts.get('roi', '?')} ({opts.get('person', 'auto')}){_walker_text(meta.get('walker'))}"],
             ["smoothing", str(opts.get("smooth", "none"))], ["joint threshold", str(opts.get("threshold", "-"))],
             ["calibration", cal_text]]
     return _table(["", ""], [[html.escape(a), html.escape(b)] for a, b in rows], numeric_from=9)
+
+
+def _walker_text(walker: dict | None) -> str:
+    """What ``--person walker`` found, for the method table."""
+    if not walker:
+        return ""
+    if walker.get("walker", True) is None:
+        return ": nobody seen walking, the largest, most central person followed"
+    if "first_time_s" not in walker:
+        return ""
+    return (f": who walks, first seen at {walker['first_time_s']:.1f} s, walking {walker['walked_s']:.1f} s "
+            f"({len(walker.get('people_seen', []))} people seen)")
 
 
 def build_report(path: str | Path, compare: str | Path | None = None, subject: dict | None = None) -> Report:

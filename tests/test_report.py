@@ -89,3 +89,17 @@ def test_report_bad_input(results, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot read" in err and "Traceback" not in err
     assert not list(tmp_path.glob("r.*")) and not list(tmp_path.glob(".r.partial*"))
+
+
+def test_the_method_says_whom_the_walker_rule_followed(results):
+    """A result of ``--person walker`` says in the method table who was followed from when, or
+    that nobody walked and the rule's person was followed."""
+    from poseapp.report import build_report
+
+    _, path = results
+    meta = json.loads(path.read_text())
+    found = {"first_frame": 45, "first_time_s": 1.5, "walked_s": 4.5, "people_seen": [{}, {}, {}]}
+    for walker, said in ((found, "who walks, first seen at 1.5 s, walking 4.5 s (3 people seen)"),
+                         ({"walker": None, "frames_looked_at": 2}, "nobody seen walking")):
+        write_json(path, meta | {"options": {"roi": "track", "person": "walker"}, "walker": walker})
+        assert said in build_report(path).html()
