@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.worker.imported.connect(self._imported)
         self.worker.trained_imported.connect(self._trained_imported)
         self.worker.saved.connect(lambda path: self.message(f"snapshot saved: {path}"))
+        self.worker.walker_found.connect(self._walker_found)
         self.download_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
         self.view.clicked.connect(self.pick_person)
@@ -152,6 +153,9 @@ class MainWindow(QMainWindow):
         self.report_action = self._add(bar, "Report", lambda: self.make_report(), "Ctrl+P",
                                        tip="A PDF and HTML report of the last recording, beside it")
         self.report_action.setEnabled(False)
+        self._add(bar, "Who walks", self.find_walker, "Ctrl+G",
+                  tip="Look through the video for the person walking across it, then follow them from where "
+                      "they come in (for gait; a click on a person follows them instead)")
         self._add(bar, "Calibrate…", self.start_scale_line, "Ctrl+L",
                   tip="Click two points a known distance apart on the video (pause first), then give the distance")
         bar.addSeparator()
@@ -189,6 +193,7 @@ class MainWindow(QMainWindow):
         self.last_result = None
         self.source_info = {"name": source.name, "path": str(getattr(source, "path", "")) or None,
                             "fps": source.fps, "frame_count": source.frame_count, "live": source.live}
+        self.worker.forget_walker()
         self.capture.open(source)
         self.source_epoch = self.capture.epoch
         self.play_action.setText("Pause")
@@ -273,6 +278,31 @@ class MainWindow(QMainWindow):
         self.worker.pick(x, y)
         self.capture.refresh()
         self.message(f"following the person at ({x:.0f}, {y:.0f}); click another person to switch")
+
+    def find_walker(self) -> None:
+        """Pause, and have the worker look through the open video for who walks across it
+        (``walker_found`` then seeks to where they come in and follows them)."""
+        info = self.source_info
+        if self.capture.source is None or info.get("live", True) or not info.get("path") \
+                or (info.get("frame_count") or 0) <= 1:
+            self.message("open a video file first: who walks is found by looking through it")
+            return
+        self.capture.set_paused(True)
+        self.play_action.setText("Play")
+        self.message(f"looking through {self.source_name} for who walks…")
+        self.worker.find_walker(Path(info["path"]))
+
+    @Slot(str, object)
+    def _walker_found(self, path: str, walker) -> None:
+        if path != self.source_info.get("path"):  # another source was opened meanwhile
+            self.worker.forget_walker()
+            return
+        if walker is None:
+            self.message("nobody was seen walking across the video for a second: click on the person to follow")
+            return
+        self.capture.seek(walker.index)
+        self.message(f"following who walks: in view from {walker.time_s:.1f} s (frame {walker.index + 1}); "
+                     "Play, or Record for the gait")
 
     # results
     @Slot(object)

@@ -1,9 +1,10 @@
 """The inference thread: takes the newest frame from the slot, analyses it, emits the result.
 
-Settings changes (model, device, localisation, smoothing), clicks, recordings, snapshots and
-weight imports are commands run between two frames; loading a model, writing files and
-converting weights happen here, never in the GUI thread. Each frame comes with the capture's
-epoch; when it changes (a new source, a seek) tracking and smoothing start afresh on that frame.
+Settings changes (model, device, localisation, smoothing), clicks, recordings, snapshots,
+looking through a video for who walks and weight imports are commands run between two frames;
+loading a model, writing files and converting weights happen here, never in the GUI thread.
+Each frame comes with the capture's epoch; when it changes (a new source, a seek) tracking and
+smoothing start afresh on that frame.
 A model that cannot load leaves the previous one running. Recording happens here too, so the GUI
 thread never writes files.
 """
@@ -18,7 +19,9 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from poseapp.errors import MissingWeightsError, PoseappError
+from poseapp.inference.walker import Walker
 from poseapp.io.images import write_image
+from poseapp.io.video import VideoReader
 from poseapp.pipeline import LatestSlot, LiveAnalyser, LiveRecorder, LiveSettings, RateMeter
 
 
@@ -40,6 +43,7 @@ class InferenceWorker(QThread):
     imported = Signal(list)  # the official models a folder import converted
     trained_imported = Signal(str)  # the name a trained checkpoint was imported under
     saved = Signal(str)  # a snapshot written
+    walker_found = Signal(str, object)  # a video looked through, who walks in it (``inference.walker.Walker``) or None
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
                  ready: threading.Event | None = None, parent=None) -> None:
@@ -53,7 +57,9 @@ class InferenceWorker(QThread):
         self._commands.put(("configure", settings))
         self._epoch: int | None = None
         self._cancel = threading.Event()
+        self._halt = threading.Event()  # set by ``stop``: a look-through under way ends early
         self._recorder: LiveRecorder | None = None
+        self._walker: Walker | None = None  # found, to be followed from the frame they come in on
 
     def apply(self, settings: LiveSettings) -> None:
         """Use ``settings`` from the next frame on (a new model loads here, not in the GUI thread)."""
@@ -81,6 +87,15 @@ class InferenceWorker(QThread):
         announced by ``recorded``."""
         self._commands.put(("stop_recording", (height_m, scale_line)))
 
+    def find_walker(self, path: Path) -> None:
+        """Look through the video at ``path`` for who walks across it (``inference.walker``), then
+        follow them from the frame they come in on (reached by a seek); ``walker_found`` says whom."""
+        self._commands.put(("find_walker", Path(path)))
+
+    def forget_walker(self) -> None:
+        """Drop a walker found but not yet followed (another source was opened)."""
+        self._commands.put(("forget_walker", None))
+
     def snapshot(self, image: np.ndarray, path: Path) -> None:
         """Write ``image`` as a PNG at ``path`` (``saved`` says when; ``failed`` why not)."""
         self._commands.put(("snapshot", (image, Path(path))))
@@ -100,6 +115,7 @@ class InferenceWorker(QThread):
     def stop(self) -> None:
         """End the thread once its current frame is done; a recording under way is finished by it."""
         self._commands.put(("stop", None))
+        self._halt.set()
         self.slot.close()
         self.wait()
         self._finish_recording()  # a thread that never ran
@@ -153,10 +169,31 @@ class InferenceWorker(QThread):
             from poseapp.weights.install import import_folder
 
             self.imported.emit(import_folder(arg))
+        elif kind == "find_walker":
+            self._find_walker(arg)
+        elif kind == "forget_walker":
+            self._walker = None
         elif kind == "import_trained":
             from poseapp.weights.trained import import_checkpoint
 
             self.trained_imported.emit(import_checkpoint(*arg))
+
+    def _find_walker(self, path: Path) -> None:
+        """The look-through, here in the inference thread (seconds: frames wait in the slot, and
+        closing the window ends it at the next frame looked at)."""
+        from poseapp.inference.walker import walker_search
+
+        self._walker = None
+        if self.analyser.engine is None:
+            raise PoseappError("the model is still loading: look for who walks once it runs")
+        look = walker_search(self.analyser.localiser, self.analyser.engine)
+        if look is None:
+            raise PoseappError("finding who walks needs the person search: set localisation to track or auto")
+        with VideoReader(path) as reader:
+            if not look.frames(reader, lambda frame: not self._halt.is_set()):
+                return
+        self._walker = look.walker()
+        self.walker_found.emit(str(path), self._walker)
 
     def _configure(self, settings: LiveSettings) -> None:
         old = (self.analyser.settings, self.analyser.engine, self.analyser.localiser)
@@ -229,6 +266,9 @@ class InferenceWorker(QThread):
                 self._epoch = epoch
                 if not self._run_commands():  # a click's refresh may bring its frame before its command
                     return
+            if self._walker is not None and frame.index >= self._walker.index:
+                self.analyser.follow(self._walker.where(frame.time_s), only=True)
+                self._walker = None
             try:
                 res = self.analyser.analyse(frame, captured_at)
                 res.epoch = epoch

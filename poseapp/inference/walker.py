@@ -195,16 +195,18 @@ class WalkerSearch:
         alike = similarity(last.look, s.look) if last.look is not None and s.look is not None else 0.5
         return distance + (1.0 - alike)
 
-    def frames(self, frames: Iterable[Frame], looked: Callable[[Frame], None] | None = None) -> None:
+    def frames(self, frames: Iterable[Frame], looked: Callable[[Frame], bool | None] | None = None) -> bool:
         """Look at the frames ``step`` seconds apart (the first, then the first at or after each
-        mark); ``looked`` is told of each frame looked at (progress)."""
+        mark); ``looked`` is told of each frame looked at (progress) and stops the look-through by
+        returning False. Returns whether every frame was looked through."""
         due = -math.inf
         for frame in frames:
             if frame.time_s >= due:
                 self.look(frame)
                 due = frame.time_s + self.step - 1e-6
-                if looked is not None:
-                    looked(frame)
+                if looked is not None and looked(frame) is False:
+                    return False
+        return True
 
     def walker(self) -> Walker | None:
         """The track that walked longest (at least ``min_walk`` seconds), or None."""

@@ -465,3 +465,24 @@ def test_missing_weights_are_their_own_signal_and_other_failures_are_not(qtbot, 
     qtbot.waitUntil(lambda: bool(missing), timeout=30_000)
     assert missing == ["no weights for I: the folder has none"]
     assert "no weights for I" in w.statusBar().currentMessage()
+
+
+def test_who_walks_is_found_and_followed_from_where_she_comes_in(qtbot, window):
+    """Sports2D's clip opens on the man on the box; "Who walks" looks through it, seeks to the
+    frame the woman walking in from the right is first seen in, and follows her there."""
+    w = window()
+    w.find_walker()
+    assert "open a video file first" in w.statusBar().currentMessage()
+    w.open(SHARED / "data" / "sports2d-demo" / "demo.mp4")
+    wait_for_results(qtbot, w, 1)
+    found = []
+    w.worker.walker_found.connect(lambda path, walker: found.append(walker))
+    w.find_walker()
+    assert "looking through demo.mp4" in w.statusBar().currentMessage() and w.capture.paused
+    qtbot.waitUntil(lambda: bool(found), timeout=180_000)
+    walker = found[0]
+    assert walker is not None and 30 <= walker.index <= 60
+    assert "following who walks" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: w.last_result is not None and w.last_result.frame.index == walker.index, timeout=60_000)
+    pose = w.last_result.pose
+    assert pose.found and np.nanmedian(pose.keypoints[:, 0]) > 1300  # her, on the right; he stands at x 640
