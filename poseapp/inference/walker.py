@@ -1,13 +1,13 @@
 """Who walks: the person a gait analysis follows, found by looking through the clip first.
 
 A side-view walk may begin with someone else in view: in Sports2D's clip a man jumps on a box
-for two seconds before the walker comes in, and the person search's rule (largest, most central)
-takes him. ``find_walker`` looks at one frame every ``step`` seconds with the person search
-(``AutoSearch.find_people``: every person it finds, not only the rule's choice), links the people
-of successive looks into tracks by what they wear (``appearance``) and how far they could have
-gone, and takes the track that moved steadily one way, upright, for the longest time: a walk
-lasts seconds, a jump, a turn or a dash out of view does not. The batch then follows that
-person from the frame they were first seen in.
+for a second and a half before the walker comes in, and the person search's rule (largest, most
+central) takes him. ``WalkerSearch`` looks at one frame every ``step`` seconds with the person
+search (``AutoSearch.find_people``: every person it finds, not only the rule's choice), links the
+people of successive looks into tracks (near where steady motion would have taken them, dressed
+alike), and takes the track that moved one way, upright, for the longest time: a walk lasts
+seconds, a jump, a turn or a dash out of view does not. ``poseapp video --person walker`` and the
+window's "Who walks" then follow that person from the frame they were first seen in.
 """
 
 from __future__ import annotations
