@@ -129,14 +129,16 @@ class FrameAnalyser:
 
         self.localiser = make_localiser(self.options.roi, self.engine)
 
-    def follow(self, person, only: bool = False) -> None:
+    def follow(self, person, only: bool = False, same: bool = False) -> None:
         """Whom to follow (``roi.choose_person``): a rule, or a point whose person is followed
-        (``only``: nobody else, however long they are gone)."""
+        (``only``: nobody else, however long they are gone). ``same``: the point moves along with
+        the person already followed, whose smoothing goes on."""
         from poseapp.inference.roi import choose_person
 
         if self.localiser is not None:
             choose_person(self.localiser, person, only)
-        self.euro.reset()
+        if not same:
+            self.euro.reset()
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest frame pixel (x, y) from the next frame on (a click)."""

@@ -289,7 +289,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     try:
         person = parse_person(options.person, video=True)
         check_point(person, info.height, info.width)
-        walker, walk_note = None, None
+        walker, walk_note, following = None, None, False
         if person == WALKER:
             walker, walk_note = _find_walker(source, analyser, options, progress)
             warnings += [walk_note["warning"]] if "warning" in walk_note else []
@@ -306,8 +306,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             else:
                 if walker is not None:
                     analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),
-                                    only=True)
-                    walker = walker if options.roi == "auto" else None
+                                    only=True, same=following)
+                    walker, following = (walker if options.roi == "auto" else None), True
                 poses = [analyser.analyse(frames[0]).pose]
             for frame, pose in zip(frames, poses):
                 indices.append(frame.index)
