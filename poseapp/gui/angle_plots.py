@@ -18,6 +18,8 @@ class AnglePlots(QWidget):
     """Values arrive with every result; the plots redraw at most ``redraw_hz`` times a second, so a
     fast model does not spend its CPU on drawing."""
 
+    JUMP_S = 2.0  # seconds between two results that mean a seek, not a slow model
+
     def __init__(self, window_s: float = 10.0, redraw_hz: float = 10.0, parent=None) -> None:
         super().__init__(parent)
         self.window_s = window_s
@@ -76,8 +78,15 @@ class AnglePlots(QWidget):
             self.plots[name].setTitle(f"{name.replace('_', ' ')}: <b>{text}</b>", size="9pt")
 
     def add(self, t: float, angles: dict[str, float]) -> None:
+        """One result's angles at video time ``t``. Time going back (a seek back, a replay) starts
+        the plots afresh; a jump forward of more than ``JUMP_S`` (a seek ahead) leaves a gap
+        instead of a line across it."""
         for name in self.names:
             h = self.history.setdefault(name, deque())
+            if h and t < h[-1][0]:
+                h.clear()
+            elif h and t - h[-1][0] > self.JUMP_S:
+                h.append((h[-1][0], np.nan))
             h.append((t, angles.get(name, np.nan)))
             while h and h[0][0] < t - self.window_s:
                 h.popleft()

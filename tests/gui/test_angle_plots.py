@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 
 from poseapp.angles import NORMAL_RANGES
 from poseapp.gui.angle_plots import AnglePlots
@@ -37,3 +38,20 @@ def test_rolling_window_current_value_and_bands(qtbot) -> None:
     plots._redraw()
     assert np.isnan(plots.current(name)) and "–" in plots.plots[name].titleLabel.text
     assert [t for t, _ in plots.history[name]][0] == times[0]
+
+
+def test_a_seek_back_starts_afresh_and_a_seek_ahead_leaves_a_gap(qtbot) -> None:
+    plots = AnglePlots(window_s=10)
+    qtbot.addWidget(plots)
+    name = "right_knee_flexion"
+    plots.set_angles((name,))
+    for t in (4.0, 4.1, 4.2):
+        plots.add(t, {name: 30.0})
+    plots.add(1.0, {name: 60.0})  # sought back: the later values are not drawn before it
+    assert [t for t, _ in plots.history[name]] == [1.0]
+    plots.add(1.1, {name: 62.0})
+    plots.add(6.0, {name: 90.0})  # sought ahead: no line across the 4.9 s nobody saw
+    plots._redraw()
+    x, y = plots.curves[name].getData()
+    assert list(x[[0, 1, -1]]) == [-5.0, pytest.approx(-4.9), 0.0] and y[-1] == 90.0
+    assert np.isnan(plots.history[name][2][1])
