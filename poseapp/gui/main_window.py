@@ -112,7 +112,9 @@ class MainWindow(QMainWindow):
         self.worker.trained_imported.connect(self._trained_imported)
         self.worker.saved.connect(lambda path: self.message(f"snapshot saved: {path}"))
         self.worker.walker_found.connect(self._walker_found)
+        self.worker.walker_progress.connect(self._walker_progress)
         self.download_dialog: QProgressDialog | None = None
+        self.walker_dialog: QProgressDialog | None = None
         self.panel.changed.connect(self._settings_changed)
         self.view.clicked.connect(self.pick_person)
         self.panel.view_changed.connect(self._view_changed)
@@ -287,13 +289,43 @@ class MainWindow(QMainWindow):
                 or (info.get("frame_count") or 0) <= 1:
             self.message("open a video file first: who walks is found by looking through it")
             return
+        if self.walker_dialog is not None:
+            return
         self.capture.set_paused(True)
         self.play_action.setText("Play")
         self.message(f"looking through {self.source_name} for who walks…")
+        self.walker_dialog = QProgressDialog(f"Looking through {self.source_name} for who walks…", "Cancel", 0, 0,
+                                             self)
+        self.walker_dialog.setWindowTitle("Who walks")
+        self.walker_dialog.setMinimumDuration(0)
+        self.walker_dialog.canceled.connect(self._cancel_walker)
+        self.walker_dialog.show()
         self.worker.find_walker(Path(info["path"]))
+
+    @Slot(float, float)
+    def _walker_progress(self, done_s: float, length_s: float) -> None:
+        if self.walker_dialog is None:
+            return
+        self.walker_dialog.setMaximum(1000 if length_s > 0 else 0)
+        if length_s > 0:
+            self.walker_dialog.setValue(min(1000, int(1000 * done_s / length_s)))
+        of = f" of {length_s:.1f}" if length_s > 0 else ""
+        self.walker_dialog.setLabelText(f"Looking through {self.source_name} for who walks… {done_s:.1f}{of} s")
+
+    def _cancel_walker(self) -> None:
+        self.worker.cancel_walker()
+        self._close_walker_dialog()
+        self.message("stopped looking for who walks: click on the person to follow")
+
+    def _close_walker_dialog(self) -> None:
+        if self.walker_dialog is not None:
+            self.walker_dialog.canceled.disconnect()  # closing emits canceled: not a user's cancel
+            self.walker_dialog.close()
+            self.walker_dialog = None
 
     @Slot(str, object)
     def _walker_found(self, path: str, walker) -> None:
+        self._close_walker_dialog()
         if path != self.source_info.get("path"):  # another source was opened meanwhile
             self.worker.forget_walker()
             return
@@ -358,6 +390,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _failed(self, text: str) -> None:
+        self._close_walker_dialog()  # a look-through that failed (an unreadable file) ends here too
         self.message(text + self._still())
 
     @Slot(str)

@@ -44,6 +44,7 @@ class InferenceWorker(QThread):
     trained_imported = Signal(str)  # the name a trained checkpoint was imported under
     saved = Signal(str)  # a snapshot written
     walker_found = Signal(str, object)  # a video looked through, who walks in it (``inference.walker.Walker``) or None
+    walker_progress = Signal(float, float)  # seconds of the video looked through, and its length (0: unknown)
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
                  ready: threading.Event | None = None, parent=None) -> None:
@@ -60,6 +61,7 @@ class InferenceWorker(QThread):
         self._halt = threading.Event()  # set by ``stop``: a look-through under way ends early
         self._recorder: LiveRecorder | None = None
         self._walker: Walker | None = None  # found, to be followed from the frame they come in on
+        self._looks = self._looks_cancelled = 0  # look-throughs asked for, and up to which one cancelled
 
     def apply(self, settings: LiveSettings) -> None:
         """Use ``settings`` from the next frame on (a new model loads here, not in the GUI thread)."""
@@ -89,8 +91,14 @@ class InferenceWorker(QThread):
 
     def find_walker(self, path: Path) -> None:
         """Look through the video at ``path`` for who walks across it (``inference.walker``), then
-        follow them from the frame they come in on (reached by a seek); ``walker_found`` says whom."""
-        self._commands.put(("find_walker", Path(path)))
+        follow them from the frame they come in on (reached by a seek); ``walker_progress`` tells
+        how far it got, ``walker_found`` whom."""
+        self._looks += 1
+        self._commands.put(("find_walker", (Path(path), self._looks)))
+
+    def cancel_walker(self) -> None:
+        """End the look-throughs asked for so far, begun or not; none of them sends ``walker_found``."""
+        self._looks_cancelled = self._looks
 
     def forget_walker(self) -> None:
         """Drop a walker found but not yet followed (another source was opened)."""
@@ -170,7 +178,7 @@ class InferenceWorker(QThread):
 
             self.imported.emit(import_folder(arg))
         elif kind == "find_walker":
-            self._find_walker(arg)
+            self._find_walker(*arg)
         elif kind == "forget_walker":
             self._walker = None
         elif kind == "import_trained":
@@ -178,19 +186,28 @@ class InferenceWorker(QThread):
 
             self.trained_imported.emit(import_checkpoint(*arg))
 
-    def _find_walker(self, path: Path) -> None:
-        """The look-through, here in the inference thread (seconds: frames wait in the slot, and
-        closing the window ends it at the next frame looked at)."""
+    def _find_walker(self, path: Path, number: int) -> None:
+        """Look-through ``number``, here in the inference thread (seconds to minutes: frames wait in
+        the slot; a cancel or closing the window ends it at the next frame looked at)."""
         from poseapp.inference.walker import walker_search
 
         self._walker = None
+        if number <= self._looks_cancelled:
+            return
         if self.analyser.engine is None:
             raise PoseappError("the model is still loading: look for who walks once it runs")
         look = walker_search(self.analyser.localiser, self.analyser.engine)
         if look is None:
             raise PoseappError("finding who walks needs the person search: set localisation to track or auto")
         with VideoReader(path) as reader:
-            if not look.frames(reader, lambda frame: not self._halt.is_set()):
+            info = reader.info
+            length = info.declared_frames / info.fps if info.declared_frames and info.fps > 0 else 0.0
+
+            def looked(frame) -> bool:
+                self.walker_progress.emit(frame.time_s, length)
+                return not self._halt.is_set() and number > self._looks_cancelled
+
+            if not look.frames(reader, looked):
                 return
         self._walker = look.walker()
         self.walker_found.emit(str(path), self._walker)

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QPushButton
 
 from poseapp.gui.main_window import MainWindow
 from poseapp.io.records import read_records
@@ -475,14 +476,39 @@ def test_who_walks_is_found_and_followed_from_where_she_comes_in(qtbot, window):
     assert "open a video file first" in w.statusBar().currentMessage()
     w.open(SHARED / "data" / "sports2d-demo" / "demo.mp4")
     wait_for_results(qtbot, w, 1)
-    found = []
+    found, progress = [], []
     w.worker.walker_found.connect(lambda path, walker: found.append(walker))
+    w.worker.walker_progress.connect(lambda done, length: progress.append((done, length)))
     w.find_walker()
     assert "looking through demo.mp4" in w.statusBar().currentMessage() and w.capture.paused
+    assert w.walker_dialog is not None and w.walker_dialog.isVisible()
     qtbot.waitUntil(lambda: bool(found), timeout=180_000)
     walker = found[0]
     assert walker is not None and 30 <= walker.index <= 60
+    assert w.walker_dialog is None and len(progress) == walker.looks
+    assert progress[-1][0] > 7 and 7.5 < progress[-1][1] < 8  # every half second of the 7.7 s clip
     assert "following who walks" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: w.last_result is not None and w.last_result.frame.index == walker.index, timeout=60_000)
     pose = w.last_result.pose
     assert pose.found and np.nanmedian(pose.keypoints[:, 0]) > 1300  # her, on the right; he stands at x 640
+
+
+def test_looking_for_who_walks_can_be_cancelled(qtbot, window):
+    """Cancel in the progress dialog: the look-through ends at its next frame, nobody is sought to,
+    and the video can be looked through again."""
+    w = window()
+    w.open(SHARED / "data" / "sports2d-demo" / "demo.mp4")
+    wait_for_results(qtbot, w, 1)
+    found, progress = [], []
+    w.worker.walker_found.connect(lambda path, walker: found.append(walker))
+    w.worker.walker_progress.connect(lambda done, length: progress.append(done))
+    w.find_walker()
+    qtbot.waitUntil(lambda: bool(progress), timeout=60_000)
+    qtbot.mouseClick(w.walker_dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+    assert w.walker_dialog is None and "stopped looking for who walks" in w.statusBar().currentMessage()
+    shown = w.last_result
+    w.capture.refresh()  # analysed once the worker is done with the look-through
+    qtbot.waitUntil(lambda: w.last_result is not shown, timeout=60_000)
+    assert not found and len(progress) < 16
+    w.find_walker()  # again; closing the window then ends this one too
+    assert w.walker_dialog is not None
