@@ -295,7 +295,7 @@ class Track:
 
     def __init__(self, search: AutoSearch, keep_score: float = 0.25, widen: float = 2.0, memory: int = 90,
                  reach: float = 1.5, near_agreement: float = 0.3, weaken: float = 0.75,
-                 same_look: float = 0.5, drift_look: float = 0.35, distinct: float = 0.15,
+                 same_look: float = 0.5, drift_look: float = 0.35, distinct: float = 0.15, stay: float = 0.5,
                  recheck: int = 30, min_looks: int = 5, patience: int = 30, search_every: int = 3,
                  rest: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.search = search
@@ -310,6 +310,7 @@ class Track:
         self.same_look = same_look
         self.drift_look = drift_look
         self.distinct = distinct
+        self.stay = stay
         self.recheck = recheck
         self.since_check = 0
         self.look: list[np.ndarray] | None = None  # the person's colours (``appearance.signature``)
@@ -458,8 +459,10 @@ class Track:
     def _look_again(self, engine: Engine, rgb: np.ndarray) -> Pose:
         """The person found who looks most like the one lost, wherever in the frame (the camera may
         have moved, the person walked out and back); nobody when no one looks alike enough
-        (``same_look``), or when someone else looks nearly as alike (within ``distinct``: a team in
-        one colour) and the best is not where the person was last seen (within ``reach``)."""
+        (``same_look``; on the spot where the follow dropped them, centres within ``stay`` of
+        their size apart, ``drift_look`` as for a follow: light and background change a walker's
+        colours along the way), or when someone else looks nearly as alike (within ``distinct``:
+        a team in one colour) and the best is not where the person was last seen (within ``reach``)."""
         people, passes = self.search.find_people(engine, rgb, alike=lambda p: self._alike(rgb, p))
         alike = [self._alike(rgb, p) if p.found else -1.0 for p in people]
         order = np.argsort(alike)[::-1]
@@ -467,8 +470,11 @@ class Track:
         runner_up = alike[order[1]] if len(order) > 1 else -1.0
         pose.extra["forward_passes"] = passes
         pose.extra["look"] = round(best, 3)
-        near = _distance(self.search.where(pose), self.last_seen[:2]) <= self.reach * self.last_seen[2]
-        if best < self.same_look:
+        box = self.search.where(pose)
+        near = _distance(box, self.last_seen[:2]) <= self.reach * self.last_seen[2]
+        on_the_spot = box is not None and math.dist((box.x + box.size / 2, box.y + box.size / 2),
+                                                    self.last_seen[:2]) <= self.stay * self.last_seen[2]
+        if best < (self.drift_look if on_the_spot else self.same_look):
             pose.found = False
             pose.extra["refused"] = "nobody who looks like the person followed"
         elif best - runner_up < self.distinct and not near:

@@ -278,3 +278,22 @@ def test_live_the_empty_stretch_rests_twice_as_long_as_each_search_took(engines)
         now[0] += 0.125
     assert [i for i, h in enumerate(how) if h == "searched"] == [0, 1, 3, 5, 7, 9, 11]
     assert set(how) == {"searched", "not searched"}
+
+
+def test_a_walker_whose_look_changes_is_taken_again_where_she_was_lost(engines):
+    """Sports2D's walker, followed from where she comes in: in front of the grey building her
+    colours drift (look 0.2-0.45 against what she looked like), and once the follow drops her
+    the person found where she was, looking somewhat like her, is her. Before, she was refused
+    there for 17 frames (frames 163-179) as "nobody who looks like the person followed"."""
+    from poseapp.io.video import VideoReader
+
+    engine = engines("RT")
+    track = make_localiser("track", engine)
+    track.pick(1506.5, 728.1)
+    found = []
+    for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
+        if 45 <= frame.index <= 195:
+            pose = track.locate(engine, frame.rgb)
+            found.append(pose.found)
+            assert not pose.found or np.nanmedian(pose.keypoints[:, 1]) > 550  # her, never the man on the box
+    assert sum(found) >= len(found) - 3
