@@ -17,6 +17,10 @@ class Box:
     y: float
     size: float
 
+    @property
+    def centre(self) -> tuple[float, float]:
+        return self.x + self.size / 2, self.y + self.size / 2
+
     def scaled(self, factor: float) -> Box:
         """The square with the same centre and ``factor`` times the side."""
         grow = self.size * (factor - 1) / 2

@@ -82,8 +82,9 @@ def test_frame_analyser_follows_a_point_and_resets():
 def test_moving_the_point_along_the_same_person_keeps_the_smoothing():
     analyser = FrameAnalyser(AnalysisOptions(model="RT", threads=2, roi="auto", smooth="oneeuro"))
     analyser.load()
-    analyser.euro(0.0, np.ones((16, 2)))
+    analyser.euro(0.0, np.zeros((16, 2)))
     analyser.follow((120.0, 80.0), only=True, same=True)
-    assert analyser.localiser.person == (120.0, 80.0) and analyser.euro._t == 0.0
-    analyser.follow((10.0, 10.0))
-    assert analyser.euro._t is None
+    assert analyser.localiser.person == (120.0, 80.0)
+    assert np.all(analyser.euro(0.04, np.ones((16, 2))) < 1)  # still smoothing from the earlier frame
+    analyser.follow((10.0, 10.0))  # another person: starts afresh
+    assert np.all(analyser.euro(0.08, np.ones((16, 2))) == 1)

@@ -472,8 +472,7 @@ class Track:
         pose.extra["look"] = round(best, 3)
         box = self.search.where(pose)
         near = _distance(box, self.last_seen[:2]) <= self.reach * self.last_seen[2]
-        on_the_spot = box is not None and math.dist((box.x + box.size / 2, box.y + box.size / 2),
-                                                    self.last_seen[:2]) <= self.stay * self.last_seen[2]
+        on_the_spot = box is not None and math.dist(box.centre, self.last_seen[:2]) <= self.stay * self.last_seen[2]
         if best < (self.drift_look if on_the_spot else self.same_look):
             pose.found = False
             pose.extra["refused"] = "nobody who looks like the person followed"
@@ -488,7 +487,7 @@ class Track:
             self.lost_frames += 1
             return
         box = self.search.where(pose)
-        self.last_seen, self.lost_frames = (box.x + box.size / 2, box.y + box.size / 2, box.size), 0
+        self.last_seen, self.lost_frames = (*box.centre, box.size), 0
         if pose.score >= self.keep_score:
             sig = signature(rgb, pose.keypoints, self.search.joint_threshold)
             if sig is not None:
@@ -528,13 +527,12 @@ def _distance(box: Box | None, point: tuple[float, float]) -> float:
         return math.inf
     if box.x <= point[0] <= box.x + box.size and box.y <= point[1] <= box.y + box.size:
         return 0.0
-    return math.hypot(box.x + box.size / 2 - point[0], box.y + box.size / 2 - point[1])
+    return math.dist(box.centre, point)
 
 
 def _apart(a: Box, b: Box) -> bool:
     """Two joint boxes belong to different people when their centres are over half a box apart."""
-    d = math.hypot(a.x + a.size / 2 - b.x - b.size / 2, a.y + a.size / 2 - b.y - b.size / 2)
-    return d > 0.5 * max(a.size, b.size)
+    return math.dist(a.centre, b.centre) > 0.5 * max(a.size, b.size)
 
 
 def _positions(length: int, side: float, step: float, most: int) -> list[float]:

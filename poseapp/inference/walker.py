@@ -148,7 +148,7 @@ class WalkerSearch:
             box = self.search.extent(pose)
             if not pose.found or box is None:
                 continue
-            x, y = box.x + box.size / 2, box.y + box.size / 2
+            x, y = box.centre
             if any(abs(x - s.x) < s.size / 2 and abs(y - s.y) < s.size / 2 for s in here):
                 continue
             here.append(Sighting(frame.index, frame.time_s, x, y, box.size, upright(pose.keypoints, threshold),

@@ -30,7 +30,7 @@ def crop_matrix(sample: Sample, size: int, scale: float = 1.0, degrees: float = 
     """2x3 affine map from image pixels to the size x size crop: box centre to crop centre, rotated
     by ``degrees`` (counter-clockwise), zoomed by ``scale``, mirrored when ``flip``."""
     box = sample.person_box()
-    cx, cy = box.x + box.size / 2, box.y + box.size / 2
+    cx, cy = box.centre
     k = scale * size / box.size
     m = cv2.getRotationMatrix2D((float(cx), float(cy)), degrees, k)
     m[:, 2] += np.array([size / 2 - cx, size / 2 - cy])

@@ -290,10 +290,13 @@ def test_a_walker_whose_look_changes_is_taken_again_where_she_was_lost(engines):
     engine = engines("RT")
     track = make_localiser("track", engine)
     track.pick(1506.5, 728.1)
-    found = []
+    found, taken_again = [], []
     for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
         if 45 <= frame.index <= 195:
             pose = track.locate(engine, frame.rgb)
             found.append(pose.found)
             assert not pose.found or np.nanmedian(pose.keypoints[:, 1]) > 550  # her, never the man on the box
+            if pose.found and "look" in pose.extra:
+                taken_again.append(pose.extra["look"])
     assert sum(found) >= len(found) - 3
+    assert any(track.drift_look <= look < track.same_look for look in taken_again)  # the on-the-spot bar took her
