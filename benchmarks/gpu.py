@@ -4,14 +4,19 @@
                              [--rounds 30] [--device cuda] [--json OUT]
 
 Per variant and batch size: milliseconds per call of our PyTorch backend (the copy to the device
-and back included, as the app runs it) in fp32 and in fp16, the precisions in turns, the order
-rotating every round; the median of the per-round ratios fp16 / fp32 with its 10th-90th
-percentile spread (``poseapp.bench``'s ``interleaved`` and ``ratio``); and what fp16 changes: the
-largest joint shift in input pixels and the largest score change on upstream's MPII.jpg. The
+and back included, as the app runs it) in fp32 and in fp16, and in fp16 without CUDA graphs
+(``TorchBackend(graphs=False)``), in turns, the order rotating every round; the median of the
+per-round ratios fp16 / fp32 and fp16 / fp16 without graphs, each with its 10th-90th percentile
+spread (``poseapp.bench``'s ``interleaved`` and ``ratio``), and the largest heatmap difference
+between a replayed graph and the eager module; and what fp16 changes: the
+largest joint shift in input pixels and the largest score change on upstream's MPII.jpg. A variant
+whose official weights are not here (III and IV on a machine without network) is timed on the
+module the variant table builds, its weights left at their random start: the time of a
+convolution does not depend on its weights' values, but its joints mean nothing, so no shift is
+given for it (``"weights": "random"``); ``--official-only`` skips it instead. The
 switch: seconds from asking the live analyser for the other device (``LiveAnalyser.configure``,
 what the settings panel's Device does through the worker) to its first pose there, CPU to GPU and
-back. A variant whose weights are not here is
-listed as skipped, with why.
+back.
 
 On the lent GPU machine (no network; torch, timm, onnxruntime and h5py are in its image): copy
 the upstream model files into an ignored folder of the checkout, carry it, and point the weights
@@ -31,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.bench import interleaved, ratio
-from poseapp.errors import PoseappError
+from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.inference.backends import TorchBackend, resolve_device
 from poseapp.inference.decode import peaks
 from poseapp.inference.preprocess import full_box, preprocess
@@ -44,26 +49,48 @@ from poseapp.weights.install import load_state, local_upstream_folders
 from poseapp.weights.models import resolve
 
 
-def precisions(model: str, device: str, batches: list[int], rounds: int, image: np.ndarray) -> dict:
+def random_state(model: str) -> dict[str, np.ndarray]:
+    """The variant's module as the table builds it, weights at their random start (timing only)."""
+    from poseapp.model.efficientpose import create_model
+
+    return {k: v.numpy() for k, v in create_model(model).state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+def precisions(model: str, device: str, batches: list[int], rounds: int, image: np.ndarray,
+               official_only: bool = False) -> dict:
     """fp32 against fp16 for one variant: times per batch size, their ratio, fp16's joint shifts."""
     ref = resolve(model)
-    state = load_state(ref)
-    backends = {p: TorchBackend(ref.variant.name, state, device, half=p == "fp16") for p in ("fp32", "fp16")}
+    try:
+        state, weights = load_state(ref), "official"
+    except MissingWeightsError:
+        if official_only or not ref.official:
+            raise
+        state, weights = random_state(ref.variant.name), "random"
+    backends = {p: TorchBackend(ref.variant.name, state, device, half=p != "fp32", graphs=p != "fp16_eager")
+                for p in ("fp32", "fp16", "fp16_eager")}
     size = ref.variant.resolution
     crop = preprocess(image, full_box(*image.shape[:2]), size, ref.variant.normalisation)
-    joints = {p: peaks(b.run(crop[None])[0]) for p, b in backends.items()}
-    row: dict = {"model": ref.name, "resolution": size,
-                 "fp16_joint_shift_px": round(float(np.abs(joints["fp16"][:, :2] - joints["fp32"][:, :2]).max()), 3),
-                 "fp16_score_change": round(float(np.abs(joints["fp16"][:, 2] - joints["fp32"][:, 2]).max()), 4),
+    joints = {p: peaks(b.run(crop[None])[0]) for p, b in backends.items() if p != "fp16_eager"}
+    official = weights == "official"
+    row: dict = {"model": ref.name, "resolution": size, "weights": weights,
+                 "fp16_joint_shift_px": round(float(np.abs(joints["fp16"][:, :2] - joints["fp32"][:, :2]).max()), 3)
+                 if official else None,
+                 "fp16_score_change": round(float(np.abs(joints["fp16"][:, 2] - joints["fp32"][:, 2]).max()), 4)
+                 if official else None,
                  "batches": {}}
     for n in batches:
         batch = np.repeat(crop[None], n, 0)
         spent = interleaved({p: (lambda b=b, x=batch: b.run(x)) for p, b in backends.items()}, rounds)
         half = ratio(spent["fp16"]["samples_ms"], spent["fp32"]["samples_ms"])
+        graphs = ratio(spent["fp16"]["samples_ms"], spent["fp16_eager"]["samples_ms"])
         row["batches"][str(n)] = {
             "fp32_ms": spent["fp32"]["median_ms"], "fp16_ms": spent["fp16"]["median_ms"],
+            "fp16_eager_ms": spent["fp16_eager"]["median_ms"],
             "fp16_fps": round(1e3 * n / spent["fp16"]["median_ms"], 1),
-            "ratio_fp16_vs_fp32": half["median"], "ratio_spread": [half["p10"], half["p90"]]}
+            "ratio_fp16_vs_fp32": half["median"], "ratio_spread": [half["p10"], half["p90"]],
+            "ratio_graphs_vs_eager": graphs["median"], "ratio_graphs_spread": [graphs["p10"], graphs["p90"]]}
+    replayed, eager = (backends[p].run(crop[None]) for p in ("fp16", "fp16_eager"))
+    row["graph_vs_eager_max_diff"] = float(np.abs(replayed - eager).max())
     return row
 
 
@@ -91,6 +118,8 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--device", default="cuda")
     p.add_argument("--switch-model", default="RT", help="the variant whose device switch is timed")
+    p.add_argument("--official-only", action="store_true",
+                   help="skip a variant whose official weights are not here instead of timing it untrained")
     p.add_argument("--json")
     args = p.parse_args()
     try:
@@ -106,16 +135,21 @@ def main() -> int:
     rows = []
     for model in args.models:
         try:
-            rows.append(precisions(model, device, args.batches, args.rounds, image))
+            rows.append(precisions(model, device, args.batches, args.rounds, image, args.official_only))
         except PoseappError as exc:
             rows.append({"model": model, "skipped": str(exc)})
         print(json.dumps(rows[-1]), file=sys.stderr)
     import torch
 
+    switch = None
+    if device != "cpu":
+        try:
+            switch = device_switch(args.switch_model, device, image)
+        except Exception as exc:  # noqa: BLE001 - the timings above are kept; the failure is the result
+            switch = {"model": args.switch_model, "failed": f"{type(exc).__name__}: {exc}"}
     report = {"date": time.strftime("%Y-%m-%d"), "device": device,
               "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
-              "torch": torch.__version__, "rounds": args.rounds, "results": rows,
-              "switch": None if device == "cpu" else device_switch(args.switch_model, device, image)}
+              "torch": torch.__version__, "rounds": args.rounds, "results": rows, "switch": switch}
     if args.json:
         write_json(Path(args.json), report)
     print(json.dumps(report, indent=2))

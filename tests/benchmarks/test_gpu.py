@@ -22,6 +22,19 @@ def test_precisions_and_switch_on_the_cpu():
     assert bench.device_switch("RT", "cpu", image)["to_cpu_s"] > 0
 
 
+def test_a_variant_without_its_weights_is_timed_untrained_and_says_so(monkeypatch):
+    bench = load_script("benchmarks/gpu.py", "gpu_bench")
+
+    def missing(ref):
+        raise bench.MissingWeightsError("no IV here")
+
+    monkeypatch.setattr(bench, "load_state", missing)
+    row = bench.precisions("RT", "cpu", [1], 1, read_rgb(UPSTREAM / "MPII.jpg"))
+    assert row["weights"] == "random" and row["fp16_joint_shift_px"] is None and row["batches"]["1"]["fp16_ms"] > 0
+    with pytest.raises(bench.MissingWeightsError):
+        bench.precisions("RT", "cpu", [1], 1, read_rgb(UPSTREAM / "MPII.jpg"), official_only=True)
+
+
 def test_no_gpu_is_a_message(monkeypatch, capsys):
     bench = load_script("benchmarks/gpu.py", "gpu_bench")
     monkeypatch.setattr("sys.argv", ["gpu.py", "--device", "cuda", "--models", "RT"])

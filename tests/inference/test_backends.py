@@ -97,3 +97,51 @@ def test_checkpoint_graphs_are_written_once_and_only_the_newest_kept(tmp_path):
         made.append(graph)
     kept = sorted(graph.parent.glob("checkpoint-*.onnx"))
     assert len(kept) == graphs.CHECKPOINT_GRAPHS_KEPT and made[-1] in kept and made[0] not in kept
+
+
+def test_batch_shapes_met_twice_are_replayed_as_graphs_and_a_failed_capture_runs_eagerly(monkeypatch):
+    """The CUDA graph bookkeeping, with a capture that runs the module on the CPU (no GPU here)."""
+    torch = pytest.importorskip("torch")
+    from poseapp.inference.backends import TorchBackend
+    from poseapp.model.efficientpose import create_model
+
+    state = {k: v.numpy() for k, v in create_model("RT").state_dict().items() if not k.endswith("num_batches_tracked")}
+    backend = TorchBackend("RT", state, "cpu")
+    assert not backend.graphs  # only CUDA captures
+    backend.graphs = True
+    captured = []
+
+    class Replay:
+        def __init__(self, static_in, static_out):
+            self.static_in, self.static_out = static_in, static_out
+
+        def replay(self):
+            self.static_out.copy_(backend.model(self.static_in))
+
+    def capture(x):
+        captured.append(tuple(x.shape))
+        static_in = x.clone()
+        static_out = backend.model(static_in)
+        return static_in, static_out, Replay(static_in, static_out)
+
+    monkeypatch.setattr(backend, "_capture", capture)
+    rng = np.random.default_rng(0)
+    frames = [rng.random((1, 224, 224, 3), np.float32) for _ in range(3)]
+    eager = [TorchBackend("RT", state, "cpu").run(f) for f in frames]
+    got = [backend.run(f) for f in frames]
+    assert captured == [(1, 3, 224, 224)]  # the first call ran eagerly, the second captured
+    for a, b in zip(got, eager):  # each replay took its own frame, and the result is the caller's to keep
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    for n in range(2, 2 + TorchBackend.GRAPH_SHAPES):
+        for _ in range(2):
+            backend.run(rng.random((n, 224, 224, 3), np.float32))
+    assert len(backend._captured) == TorchBackend.GRAPH_SHAPES and (1, 3, 224, 224) not in backend._captured
+
+    def refused(x):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(backend, "_capture", refused)
+    odd = rng.random((9, 224, 224, 3), np.float32)
+    backend.run(odd)
+    np.testing.assert_allclose(backend.run(odd[:, :, :]), TorchBackend("RT", state, "cpu").run(odd), atol=1e-5)
+    assert not backend.graphs and torch.is_tensor(backend._captured[(2, 3, 224, 224)][1])
