@@ -170,10 +170,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 class _VideoProgress:
     """One status line on stderr: the video, its frames and rate, and the batch so far. On a terminal
-    the line is rewritten in place; into a file or pipe a plain line goes out every ``every`` s."""
+    the line is rewritten in place; into a file or pipe a plain line goes out every ``every`` s.
+
+    "overall" counts every frame read so far: of the videos done, and of each pass under way (a
+    look-through for who walks, the pose pass, several videos at once with workers), so it never
+    drops back when one pass ends and the next begins."""
 
     def __init__(self, total: int, every: float = 10.0) -> None:
         self.total, self.finished, self.frames, self.failed = total, 0, 0, 0
+        self.running: dict[str, int] = {}  # frames read by each pass under way, by its line's name
         self.start = time.perf_counter()
         self.tty = sys.stderr.isatty()
         self.every, self.last = every, -every
@@ -182,8 +187,10 @@ class _VideoProgress:
         of = f"/{declared}" if declared else ""
         now = time.perf_counter()
         elapsed = now - self.start
+        self.running[name] = done
+        overall = self.frames + sum(self.running.values())
         line = (f"[{self.finished + 1}/{self.total}] {name}: {done}{of} frames, {fps:.1f} fps"
-                f"  | overall {self.frames + done} frames, {(self.frames + done) / elapsed:.1f} fps")
+                f"  | overall {overall} frames, {overall / elapsed:.1f} fps")
         if self.tty:
             print(f"\r{line}   ", end="", file=sys.stderr, flush=True)
         elif now - self.last >= self.every:
@@ -192,7 +199,11 @@ class _VideoProgress:
 
     def video(self, result) -> None:
         self.finished += 1
-        self.frames += result.frames if result.status == "done" else 0
+        name = Path(result.source).name
+        passes = [n for n in self.running if n == name or n.startswith(f"{name}: ")]
+        read = {n: self.running.pop(n) for n in passes}
+        read.pop(name, None)  # the pose pass's frames are the result's
+        self.frames += sum(read.values()) + (result.frames if result.status == "done" else 0)
         self.failed += result.status == "failed"
         if result.status == "done":
             line = f"done: {result.frames} frames at {result.fps:.1f} fps -> {', '.join(result.outputs)}"

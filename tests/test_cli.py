@@ -229,3 +229,30 @@ def test_quality_presets_and_explicit_options_over_them(capsys):
     assert (mixed.model, mixed.flip, mixed.scales) == ("RT", True, (0.8, 1.0, 1.2))
     assert main(["image", str(UPSTREAM / "MPII.jpg"), "--quality", "fast", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "RT"
+
+
+def test_the_overall_count_never_drops_back_between_passes_or_videos(capsys, monkeypatch):
+    """A look-through for who walks, then the pose pass, then a second video alongside: the batch's
+    frame count only grows, and ends at every frame read."""
+    from types import SimpleNamespace
+
+    from poseapp.cli import _VideoProgress
+
+    bar = _VideoProgress(2, every=0.0)
+    monkeypatch.setattr(bar, "tty", False)
+    overall = []
+
+    def step(*args):
+        bar.frame(*args)
+        overall.append(int(capsys.readouterr().err.split("overall ")[-1].split()[0]))
+
+    step("a.mp4: looking for who walks", 100, 230, 50.0)
+    step("a.mp4: looking for who walks", 230, 230, 50.0)
+    step("a.mp4", 10, 230, 5.0)
+    step("b.mp4", 40, 100, 5.0)  # a second worker's video
+    step("a.mp4", 230, 230, 5.0)
+    bar.video(SimpleNamespace(source="/clips/a.mp4", status="done", frames=230, fps=5.0, outputs=[], warnings=[]))
+    step("b.mp4", 100, 100, 5.0)
+    assert overall == [100, 230, 240, 280, 500, 560] and overall == sorted(overall)
+    bar.video(SimpleNamespace(source="/clips/b.mp4", status="done", frames=100, fps=5.0, outputs=[], warnings=[]))
+    assert bar.frames == 560 and not bar.running
