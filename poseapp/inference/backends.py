@@ -97,12 +97,13 @@ def resolve_device(device: str) -> str:
 class TorchBackend:
     """Our PyTorch module, on CPU, CUDA (half precision) or MPS.
 
-    On CUDA three things keep the GPU busy rather than waiting (measured on an H200, ``benchmarks/gpu.py``):
-    frames and heatmaps cross through page-locked host memory (eight of II's heatmaps, 69 MB, took
-    55 ms to copy back from pageable memory and 1.4 ms from page-locked); cuDNN times its kernels
-    once per shape and keeps the fastest (``cudnn.benchmark``); and a batch shape met a second time
-    is captured as a CUDA graph and replayed (RT's few hundred kernels launched one by one from
-    Python took 9 ms, replayed 1 ms). ``graphs`` False runs every call eagerly.
+    On CUDA three things keep the GPU busy rather than waiting (an H200, ``benchmarks/gpu.py``:
+    II's batch of 8 in fp16 went from 99.9 to 8.2 ms, RT's single crop from 11.1 to 1.6): frames and
+    heatmaps cross through page-locked host memory (copies from ordinary memory were the larger part
+    of a batch's time); cuDNN times its kernels once per shape and keeps the fastest
+    (``cudnn.benchmark``); and a batch shape met a second time is captured as a CUDA graph and
+    replayed (RT's few hundred kernels launched one by one from Python: 15.4 ms eager against 1.6
+    replayed). ``graphs`` False runs every call eagerly.
     """
 
     name = "torch"
@@ -152,8 +153,11 @@ class TorchBackend:
                 return self.model(x)  # a shape met once (a search's odd batch) is not worth a graph
             try:
                 self._captured[key] = self._capture(x)
-            except RuntimeError:
-                self.graphs = False  # this GPU or driver cannot capture: eager from now on
+            except RuntimeError:  # this GPU or driver cannot capture, or its memory ran out
+                self.graphs = False  # eager from now on, with the graphs' memory given back
+                self._captured.clear()
+                if self.cuda:
+                    self.torch.cuda.empty_cache()
                 return self.model(x)
             if len(self._captured) > self.GRAPH_SHAPES:
                 self._captured.popitem(last=False)
