@@ -18,33 +18,43 @@ def blur(heatmaps: np.ndarray) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(plane, (9, 9), 1.0, borderType=cv2.BORDER_REFLECT) for plane in heatmaps])
 
 
+#: Where ``summits``' values lie around each peak: the peak, then left, right, up, down.
+AROUND = ((0, 0), (0, -1), (0, 1), (-1, 0), (1, 0))
+
+
 def peaks(heatmaps: np.ndarray, refine: bool = True) -> np.ndarray:
     """(J, H, W) heatmaps -> (J, 3): x, y in input pixels (pixel edges, upstream's +0.5), score."""
-    j, h, w = heatmaps.shape
-    smooth = blur(heatmaps)
-    flat = smooth.reshape(j, -1).argmax(1)
-    ys, xs = np.divmod(flat, w)
-    out = np.empty((j, 3), np.float32)
-    cols = np.arange(j)
-    out[:, 2] = smooth[cols, ys, xs]
-    dx = np.zeros(j, np.float32)
-    dy = np.zeros(j, np.float32)
-    if refine:
-        dx = _parabola(smooth, ys, xs, cols, 0, 1, w)
-        dy = _parabola(smooth, ys, xs, cols, 1, 0, h)
+    ys, xs, around = summits(blur(heatmaps))
+    return finish(ys, xs, around, *heatmaps.shape[1:], refine)
+
+
+def summits(smooth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each blurred plane's highest pixel (row, column) and the values ``AROUND`` it, (J, 5),
+    edges clamped. A GPU backend computes the same on the device, so only these come back."""
+    j, h, w = smooth.shape
+    ys, xs = np.divmod(smooth.reshape(j, -1).argmax(1), w)
+    cols = np.arange(j)[:, None]
+    dy, dx = np.array(AROUND).T
+    return ys, xs, smooth[cols, np.clip(ys[:, None] + dy, 0, h - 1), np.clip(xs[:, None] + dx, 0, w - 1)]
+
+
+def finish(ys: np.ndarray, xs: np.ndarray, around: np.ndarray, h: int, w: int, refine: bool = True) -> np.ndarray:
+    """Summits -> (J, 3) joints: the peak's pixel edge (+0.5), shifted by at most half a pixel on
+    each axis to the top of a parabola through it and its neighbours when ``refine``; its score."""
+    out = np.empty((len(ys), 3), np.float32)
+    out[:, 2] = around[:, 0]
+    dx = _parabola(around[:, 1], around[:, 0], around[:, 2], (xs > 0) & (xs < w - 1)) if refine else 0
+    dy = _parabola(around[:, 3], around[:, 0], around[:, 4], (ys > 0) & (ys < h - 1)) if refine else 0
     out[:, 0] = xs + 0.5 + dx
     out[:, 1] = ys + 0.5 + dy
     return out
 
 
-def _parabola(m: np.ndarray, ys, xs, cols, sy: int, sx: int, n: int) -> np.ndarray:
-    pos = xs if sx else ys
-    ok = (pos > 0) & (pos < n - 1)
-    ym, yp = np.clip(ys - sy, 0, None), np.clip(ys + sy, None, m.shape[1] - 1)
-    xm, xp = np.clip(xs - sx, 0, None), np.clip(xs + sx, None, m.shape[2] - 1)
-    a, b, c = m[cols, ym, xm], m[cols, ys, xs], m[cols, yp, xp]
+def _parabola(a: np.ndarray, b: np.ndarray, c: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The offset of the top of the parabola through (-1, a), (0, b), (1, c), within half a pixel;
+    0 at the map's edge or where the three do not bend down."""
     denom = a - 2 * b + c
-    safe = ok & (denom < 0)
+    safe = inside & (denom < 0)
     off = np.where(safe, 0.5 * (a - c) / np.where(safe, denom, 1), 0)
     return np.clip(off, -0.5, 0.5).astype(np.float32)
 

@@ -91,9 +91,11 @@ class Engine:
         mirrored = both[n:, list(FLIP), :, ::-1]
         return 0.5 * (both[:n] + mirrored)
 
+    def _crops(self, images: list[np.ndarray], boxes: list[Box]) -> np.ndarray:
+        return np.stack([preprocess(im, b, self.size, self.variant.normalisation) for im, b in zip(images, boxes)])
+
     def _crop_heatmaps(self, images: list[np.ndarray], boxes: list[Box], flip: bool | None) -> np.ndarray:
-        batch = np.stack([preprocess(im, b, self.size, self.variant.normalisation) for im, b in zip(images, boxes)])
-        return self.heatmaps(batch, flip)
+        return self.heatmaps(self._crops(images, boxes), flip)
 
     def predict(self, rgb: np.ndarray, box: Box | None = None) -> Pose:
         """The pose in one HxWx3 uint8 RGB image; ``box`` None means upstream's whole frame."""
@@ -104,6 +106,11 @@ class Engine:
         for im in {id(im): im for im in images}.values():
             check_shape(im)
         boxes = [snap(b if b is not None else full_box(*im.shape[:2])) for im, b in zip(images, boxes)]
+        # On a GPU the heatmaps are decoded where they are (on a CPU, OpenCV's blur is the faster)
+        summits = getattr(self.backend, "summits", None) if self.backend.device != "cpu" else None
+        if summits is not None and len(self.scales) == 1 and not (self.flip if flip is None else flip):
+            points = summits(self._crops(images, boxes), self.refine)  # decoded where the model ran
+            return [Pose(to_image(p, b, self.size), b, self.model) for p, b in zip(points, boxes)]
         maps = self._crop_heatmaps(images, boxes, flip)
         for scale in (s for s in self.scales if s != 1.0):
             scaled = [snap(b.scaled(scale)) for b in boxes]

@@ -20,6 +20,15 @@ def test_precisions_and_switch_on_the_cpu():
     assert 0 <= row["fp16_joint_shift_px"] < 2 and row["fp16_score_change"] < 0.05  # half precision, same joints
     assert all(b["fp32_ms"] > 0 and b["ratio_fp16_vs_fp32"] > 0 for b in row["batches"].values())
     assert bench.device_switch("RT", "cpu", image)["to_cpu_s"] > 0
+    decode = row["decode"]
+    assert decode["batch"] == 2 and decode["max_joint_diff_px"] < 1e-3 and decode["ratio_device_vs_host"] > 0
+
+
+def test_a_short_video_gives_its_processing_figures():
+    bench = load_script("benchmarks/gpu.py", "gpu_bench")
+    clip = UPSTREAM.parent / "data" / "sports2d-demo" / "demo.mp4"
+    (row,) = bench.video_rate(str(clip), ["RT"], "cpu", end_s=0.3)
+    assert row["status"] == "done" and row["frames"] == 10 and row["processing"]["fps"] > 0
 
 
 def test_a_variant_without_its_weights_is_timed_untrained_and_says_so(monkeypatch):

@@ -146,3 +146,35 @@ def test_batch_shapes_met_twice_are_replayed_as_graphs_and_a_failed_capture_runs
     np.testing.assert_allclose(backend.run(odd[:, :, :]), TorchBackend("RT", state, "cpu").run(odd), atol=1e-5)
     assert not backend.graphs and not backend._captured  # and the graphs' memory is let go
     np.testing.assert_allclose(backend.run(frames[0]), eager[0], atol=1e-5)
+
+
+def test_decoding_where_the_model_ran_gives_the_joints_of_decoding_its_heatmaps():
+    """``TorchBackend.summits`` (the blur, peak and neighbours on the device, for a GPU) against
+    ``decode.peaks`` on the heatmaps it returns, and an engine whose backend is not on the CPU."""
+    pytest.importorskip("torch")
+    from types import SimpleNamespace
+
+    from poseapp.inference.backends import TorchBackend
+    from poseapp.inference.decode import peaks
+    from poseapp.inference.preprocess import full_box, preprocess
+    from poseapp.weights.install import load_state
+
+    image = read_rgb(UPSTREAM / "MPII.jpg")
+    ref = models.resolve("RT")
+    backend = TorchBackend("RT", load_state(ref), "cpu")
+    crop = preprocess(image, full_box(*image.shape[:2]), ref.variant.resolution, ref.variant.normalisation)
+    batch = np.stack([crop, crop[::-1], np.zeros_like(crop)])  # upright, upside down, nothing at all
+    for refine in (True, False):
+        expected = np.stack([peaks(m, refine) for m in backend.run(batch)])
+        got = backend.summits(batch, refine)
+        assert got.shape == (3, 16, 3)
+        np.testing.assert_allclose(got, expected, atol=1e-3)  # float sums in another order: flat maps move most
+    on_gpu = SimpleNamespace(name="torch", device="cuda", run=backend.run, summits=backend.summits)
+    calls = []
+    on_gpu.summits = lambda b, refine: calls.append(len(b)) or backend.summits(b, refine)
+    engine, plain = Engine("RT", backend=on_gpu), Engine("RT", backend=backend)
+    np.testing.assert_allclose(engine.predict(image).keypoints, plain.predict(image).keypoints, atol=1e-3)
+    assert calls == [1]
+    engine.flip = True  # flip-averaged heatmaps are decoded on the host
+    engine.predict(image)
+    assert calls == [1]
