@@ -3,8 +3,9 @@
 Every peer gets the same preprocessed input and the same thread count. Per variant: per-frame
 latency (median, 90th percentile, after warm-up) of our default CPU backend, of eager PyTorch
 when installed, and of upstream's TFLite file run by ai-edge-litert, timed in turns (one call of
-each per round, the order rotating: ``interleaved``), with our/upstream ratio as the median of
-the per-round ratios and its 10th-90th percentile spread;
+each per round, the order rotating: ``interleaved``; before each call the process waits until its
+threads have gone idle, ``settle``), with our/upstream ratio as the median of the per-round ratios
+and its 10th-90th percentile spread;
 batched throughput at the best batch size; the cost of our pre- and post-processing on a 720p
 frame; resident memory after each runtime. MediaPipe Pose 0.10.14 joins as a second peer when
 installed (its own pre/post included, so compare it with our end-to-end figure). Nothing is
@@ -49,22 +50,51 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, flo
             "p90_ms": round(float(np.percentile(times, 90)), 3), "runs": runs}
 
 
+def settle(step: float = 0.005, busy: float = 0.2, limit: float = 0.5) -> float:
+    """Wait until this process's threads stop using the CPU; returns the seconds waited.
+
+    ONNX Runtime's worker threads keep spinning for about 50 ms after a run (one core's worth on
+    2 cores), so a runtime timed right after it would run on what that leaves; idle means under
+    ``busy`` of one core over a ``step``; never longer than ``limit``."""
+    start = last_wall = time.perf_counter()
+    last_cpu = time.process_time()
+    while last_wall - start < limit:
+        time.sleep(step)
+        wall, cpu = time.perf_counter(), time.process_time()
+        if cpu - last_cpu < busy * (wall - last_wall):
+            break
+        last_wall, last_cpu = wall, cpu
+    return time.perf_counter() - start
+
+
 def interleaved(fns: dict[str, Callable[[], object]], runs: int, warmup: int = 3) -> dict[str, dict]:
     """Each runtime timed in turns, one call each per round, the order rotating every round, so a
-    machine that slows down or speeds up mid-run weighs on all of them alike. Returns per name the
-    median and 90th percentile in milliseconds and the per-round times (for ratios)."""
+    machine that slows down or speeds up mid-run weighs on all of them alike; each call starts once
+    the previous one's threads are idle (``settle``), so none is timed on a core another's threads
+    still hold. Returns per name the median and 90th percentile in milliseconds, the per-round
+    times (for ratios) and ``busy_after_ms``, the median wait for the process to go idle after
+    that runtime's call."""
     names = list(fns)
     for _ in range(warmup):
         for name in names:
+            settle()
             fns[name]()
     times: dict[str, list[float]] = {name: [] for name in names}
+    waits: dict[str, list[float]] = {name: [] for name in names}
+    last = None
     for r in range(runs):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            waited = settle()
+            if last is not None:
+                waits[last].append(1000 * waited)
             t0 = time.perf_counter()
             fns[name]()
             times[name].append(1000 * (time.perf_counter() - t0))
+            last = name
     return {name: {"median_ms": round(statistics.median(t), 3), "p90_ms": round(float(np.percentile(t, 90)), 3),
-                   "runs": runs, "samples_ms": t} for name, t in times.items()}
+                   "runs": runs, "samples_ms": t,
+                   "busy_after_ms": round(statistics.median(waits[name]), 1) if waits[name] else None}
+            for name, t in times.items()}
 
 
 def ratio(ours: list[float], theirs: list[float]) -> dict[str, float]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -23,9 +25,33 @@ def test_interleaved_takes_turns_and_rotates_the_order():
     stats = bench.interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b"),
                                "c": lambda: order.append("c")}, runs=3, warmup=1)
     assert order == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
-    assert all(len(s["samples_ms"]) == 3 and s["median_ms"] >= 0 for s in stats.values())
+    assert all(len(s["samples_ms"]) == 3 and s["median_ms"] >= 0 and s["busy_after_ms"] > 0 for s in stats.values())
     spread = bench.ratio([2.0, 4.0, 3.0], [1.0, 2.0, 2.0])
     assert spread["median"] == 2.0 and spread["p10"] <= 1.6 and spread["p90"] == pytest.approx(2.0)
+
+
+def _spinner(seconds: float) -> threading.Event:
+    """A thread that keeps a core busy for ``seconds``, as ONNX Runtime's workers do after a run."""
+    done = threading.Event()
+
+    def spin() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+        done.set()
+
+    threading.Thread(target=spin, daemon=True).start()
+    return done
+
+
+def test_each_turn_starts_once_the_threads_of_the_last_are_idle():
+    done = _spinner(0.15)
+    bench.settle()
+    assert done.is_set()
+    forever = _spinner(3.0)
+    bench.settle(limit=0.1)
+    assert not forever.is_set()
+    forever.wait()
 
 
 def test_report_for_one_variant_against_upstream(tmp_path):
