@@ -209,10 +209,14 @@ def _find_walker(source: Path, analyser: FrameAnalyser, options: VideoOptions,
     return walker, walker.to_json()
 
 
-def _before_walker(frame: Frame, variant: str) -> Pose:
-    """A frame before the walker came into view: nobody, and no model run."""
+def _before_walker(frame: Frame, variant: str, walker: Walker) -> Pose:
+    """A frame before the walker was first seen: nobody, and no model run. Those since the last
+    frame looked at without her are left "not searched", so that ``HeldFrames`` holds them and
+    follows her back through them from where she was first seen."""
     pose = Pose(np.zeros((16, 3), np.float32), full_box(*frame.rgb.shape[:2]), variant, frame.time_s, found=False)
-    pose.extra.update(forward_passes=0, localised="before the walker came into view")
+    since_last_look = frame.time_s > walker.time_s - walker.step
+    pose.extra.update(forward_passes=0,
+                      localised="not searched" if since_last_look else "before the walker came into view")
     return pose
 
 
@@ -267,7 +271,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import WALKER, check_point, parse_person
+    from poseapp.inference.roi import WALKER, HeldFrames, check_point, parse_person
 
     source, out_dir = Path(source), Path(out_dir)
     name = name or source.stem
@@ -283,7 +287,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         return VideoResult(str(source), "failed", str(exc), name=name)
     info = reader.info
     writer: VideoWriter | None = None
-    indices, times, keypoints, found, passes, tracked = [], [], [], [], 0, 0
+    indices, times, keypoints, found, counts = [], [], [], [], {"passes": 0, "tracked": 0}
     warnings: list[str] = []
     start = time.perf_counter()
     try:
@@ -298,11 +302,23 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         if options.annotate:
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
         batch = options.batch_size if options.roi == "full" else 1
+        held = HeldFrames(analyser.localiser, engine) if batch == 1 else None
+
+        def keep(frame: Frame, pose: Pose) -> None:
+            indices.append(frame.index)
+            times.append(frame.time_s)
+            keypoints.append(pose.keypoints)
+            found.append(pose.found)
+            counts["passes"] += pose.extra.get("forward_passes", engine.passes)
+            counts["tracked"] += bool(pose.extra.get("tracked"))
+            if writer is not None:
+                writer.write(draw_pose(frame.rgb, pose, options.threshold, legend=True))
+
         for frames in _batches(reader, batch, options.start_s, options.end_s):
             if batch > 1:
                 poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
             elif walker is not None and frames[0].index < walker.index:
-                poses = [_before_walker(frames[0], engine.model)]
+                poses = [_before_walker(frames[0], engine.model, walker)]
             else:
                 if walker is not None:
                     analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),
@@ -310,16 +326,12 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                     walker, following = (walker if options.roi == "auto" else None), True
                 poses = [analyser.analyse(frames[0]).pose]
             for frame, pose in zip(frames, poses):
-                indices.append(frame.index)
-                times.append(frame.time_s)
-                keypoints.append(pose.keypoints)
-                found.append(pose.found)
-                passes += pose.extra.get("forward_passes", engine.passes)
-                tracked += bool(pose.extra.get("tracked"))
-                if writer is not None:
-                    writer.write(draw_pose(frame.rgb, pose, options.threshold, legend=True))
+                for ready in ([(frame, pose)] if held is None else held.add(frame, pose)):
+                    keep(*ready)
             if progress is not None:
                 progress(source.name, len(times), info.declared_frames, len(times) / (time.perf_counter() - start))
+        for ready in ([] if held is None else held.flush()):
+            keep(*ready)
         if not times:
             raise PoseappError(f"no frames between --start {options.start_s:g} s and the end of the clip"
                                if options.end_s is None else
@@ -365,8 +377,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                 written += [paths["gait"].name, paths["gait_png"].name]
             rom = range_of_motion(angles, t)
             outputs = written + [paths["json"].name]
-            meta = _metadata(source, info, engine, options, len(t), elapsed, passes, tracked, sum(found), rom,
-                             outputs)
+            meta = _metadata(source, info, engine, options, len(t), elapsed, counts["passes"], counts["tracked"],
+                             sum(found), rom, outputs)
             meta["calibration"] = cal.to_json() if cal is not None else None
             if walk_note is not None:
                 meta["walker"] = walk_note

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from poseapp.errors import PoseappError
 from poseapp.evaluation import evaluate
-from poseapp.inference.roi import AutoSearch, FullFrame, Track, joint_box, make_localiser
+from poseapp.inference.roi import AutoSearch, FullFrame, HeldFrames, Track, joint_box, make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import load_mpii
 from poseapp.pose import Box, Pose
@@ -255,6 +257,44 @@ def test_a_long_empty_stretch_is_searched_every_few_frames_and_the_person_still_
     assert how[10] == "searched" and poses[10].found and poses[11].found and how[11] != "searched"
     track.pick(100, 100)  # a click is answered at once, whatever the stretch
     assert track.locate(engine, empty).extra["localised"] == "searched"
+
+
+def test_a_recorded_video_holds_the_unsearched_frames_and_follows_the_person_back_through_them(engines):
+    """A recorded video searching one frame in four once nobody has been followed for two frames:
+    the frames between wait, and when a search finds the driver, he is followed back through the
+    ones he was already in view in: no frame of him is lost to the sparser search."""
+    engine = engines("RT")
+    empty = nobody_pictures()["truck"]
+    person = read_rgb(MPII_DIR / "051423444.jpg")[:, :1280]
+    track = Track(AutoSearch(), patience=2, search_every=4)
+    held = HeldFrames(track, engine)
+    out = []
+    for i, rgb in enumerate([empty] * 7 + [person] * 5):
+        frame = SimpleNamespace(index=i, rgb=rgb)
+        out += held.add(frame, track.locate(engine, rgb))
+    assert len(out) == 12 and not held.flush()
+    assert [f.index for f, _ in out] == list(range(12))
+    how = [p.extra["localised"] for _, p in out]
+    found = [p.found for _, p in out]
+    assert [i for i, h in enumerate(how) if h == "searched"] == [0, 1, 5, 9]
+    assert not any(found[:7]) and how[6] == "not searched"
+    assert how[7:9] == ["followed back"] * 2 and all(found[7:])
+    assert all(p.extra["forward_passes"] == engine.passes for _, p in out[7:9])
+    centres = [out[i][1].box.centre for i in (7, 8, 9)]
+    assert max(np.hypot(*np.subtract(a, centres[2])) for a in centres) < 0.1 * out[9][1].box.size
+
+
+def test_held_frames_come_out_at_the_end_of_the_video(engines):
+    engine = engines("RT")
+    empty = nobody_pictures()["truck"]
+    track = Track(AutoSearch(), patience=1, search_every=3)
+    held = HeldFrames(track, engine)
+    out = []
+    for i in range(3):
+        out += held.add(SimpleNamespace(index=i, rgb=empty), track.locate(engine, empty))
+    assert [f.index for f, _ in out] == [0]
+    out += held.flush()
+    assert [f.index for f, _ in out] == [0, 1, 2] and not any(p.found for _, p in out)
 
 
 def test_live_the_empty_stretch_rests_twice_as_long_as_each_search_took(engines):
