@@ -522,10 +522,10 @@ class HeldFrames:
     through them (``Track.look_back``), so a person coming into view is not lost for the frames
     skipped. Live frames cannot wait; the window reports them as they come.
 
-    Holding does not make a sparser search free: on the clip test bed, searching one frame in four
-    after two without anyone took RT from 61.6 to 52.9, and one in five after 30 to 60.6 (a weak
-    subject in the dark is found only on searched frames and is too weak to follow back), so the
-    rule stays ``Track``'s."""
+    Holding does not make a sparser search free: on the clip test bed (``benchmarks/real_clips.py
+    --rule``), searching one frame in four after two without anyone took RT from 61.8 to 52.9, and
+    one in five after 30 to 60.6 (a weak subject in the dark is found only on searched frames and
+    is too weak to follow back), so the rule stays ``Track``'s."""
 
     def __init__(self, localiser: Localiser, engine: Engine) -> None:
         self.localiser, self.engine = localiser, engine
