@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -30,16 +31,25 @@ from poseapp.presets import PRESETS
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sports2d-demo" / "demo.mp4"
 
 
-def rate(sources: list[Path], out: Path, options: VideoOptions, workers: int) -> tuple[float, int]:
-    """Frames per second over ``sources`` (wall time of the whole run, start-up included) and frames."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the batch's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def rate(sources: list[Path], out: Path, options: VideoOptions, workers: int) -> tuple[float, int, float]:
+    """Frames per second over ``sources`` (wall time of the whole run, start-up included), frames,
+    and the cores kept busy on average (CPU time over wall time; ONNX Runtime's threads count while
+    they spin between runs)."""
     shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     results = run_batch(sources, out, options, workers)
     elapsed = time.perf_counter() - start
+    busy = (_cpu_seconds() - cpu) / elapsed
     if any(r.status != "done" for r in results):
         raise SystemExit(f"a video failed: {[r.reason for r in results if r.status != 'done']}")
     frames = sum(r.frames for r in results)
-    return frames / elapsed, frames
+    return frames / elapsed, frames, busy
 
 
 def main() -> int:
@@ -61,10 +71,11 @@ def main() -> int:
             shutil.copy(CLIP, sources[-1])
         workers = args.workers or auto_workers(len(sources), options.device)
         for r in range(args.rounds):
-            one, frames_one = rate(sources[:1], Path(tmp) / "one", options, 1)
-            many, frames_many = rate(sources, Path(tmp) / "many", options, workers)
+            one, frames_one, busy_one = rate(sources[:1], Path(tmp) / "one", options, 1)
+            many, frames_many, busy_many = rate(sources, Path(tmp) / "many", options, workers)
             rows.append({"round": r, "one_clip_fps": round(one, 2), "folder_fps": round(many, 2),
-                         "ratio": round(many / one, 3), "frames": [frames_one, frames_many]})
+                         "ratio": round(many / one, 3), "frames": [frames_one, frames_many],
+                         "cores_busy": [round(busy_one, 2), round(busy_many, 2)]})
             print(json.dumps(rows[-1]), file=sys.stderr)
     report = {"date": date.today().isoformat(), "machine": machine(os.cpu_count() or 1), "clip": str(CLIP),
               "clips": args.clips, "workers": workers, "model": preset.model, "rounds": rows,

@@ -527,14 +527,17 @@ class HeldFrames:
     one in five after 30 to 60.6 (a weak subject in the dark is found only on searched frames and
     is too weak to follow back), so the rule stays ``Track``'s."""
 
-    def __init__(self, localiser: Localiser, engine: Engine) -> None:
-        self.localiser, self.engine = localiser, engine
+    def __init__(self, localiser: Localiser, engine: Engine, most: int = 16) -> None:
+        self.localiser, self.engine, self.most = localiser, engine, most
         self.held: list[tuple[object, Pose]] = []
 
     def add(self, frame, pose: Pose) -> list[tuple[object, Pose]]:
-        """``frame`` (anything with ``rgb``) and its pose; returns the frames ready, in order."""
+        """``frame`` (anything with ``rgb``) and its pose; returns the frames ready, in order. At
+        most ``most`` frames wait (a 4K frame is 25 MB): beyond that the oldest goes as it is."""
         if pose.extra.get("localised") == "not searched":
             self.held.append((frame, pose))
+            if len(self.held) > self.most:
+                return [self.held.pop(0)]
             return []
         ready, self.held = self.held, []
         if ready and pose.found and isinstance(self.localiser, Track):

@@ -284,7 +284,7 @@ def test_a_recorded_video_holds_the_unsearched_frames_and_follows_the_person_bac
     assert max(np.hypot(*np.subtract(a, centres[2])) for a in centres) < 0.1 * out[9][1].box.size
 
 
-def test_held_frames_come_out_at_the_end_of_the_video(engines):
+def test_held_frames_come_out_at_the_end_and_no_more_than_most_wait(engines):
     engine = engines("RT")
     empty = nobody_pictures()["truck"]
     track = Track(AutoSearch(), patience=1, search_every=3)
@@ -295,6 +295,10 @@ def test_held_frames_come_out_at_the_end_of_the_video(engines):
     assert [f.index for f, _ in out] == [0]
     out += held.flush()
     assert [f.index for f, _ in out] == [0, 1, 2] and not any(p.found for _, p in out)
+    few = HeldFrames(track, engine, most=2)
+    nobody = out[1][1]
+    assert [few.add(i, nobody) for i in range(4)] == [[], [], [(0, nobody)], [(1, nobody)]]
+    assert few.flush() == [(2, nobody), (3, nobody)]
 
 
 def test_live_the_empty_stretch_rests_twice_as_long_as_each_search_took(engines):
