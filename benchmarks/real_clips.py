@@ -155,9 +155,10 @@ def score(clip: Clip, poses: list[np.ndarray | None]) -> dict:
 
 def run_clip(engine: Engine, clip: Clip, folder: Path, hold: bool = True,
              rule: tuple[int, int] | None = None) -> tuple[dict, float]:
-    """The default video path's localisation (``track``, unsearched frames held and followed back
-    as ``poseapp video`` does; ``hold=False``: as the window, which cannot hold) over the clip as an
-    MP4; its score and time. ``rule``: the track's ``patience`` and ``search_every`` instead of its own."""
+    """The default video path's localisation (``track``, the frames without the person held and
+    the person followed back through them as ``poseapp video`` does; ``hold=False``: as the window,
+    which cannot hold) over the clip as an MP4; its score and time. ``rule``: the track's
+    ``patience`` and ``search_every`` instead of its own."""
     path = folder / "clip.mp4"
     writer = VideoWriter(path, 30.0, *SIZE)
     for frame in clip.frames:
@@ -210,7 +211,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-hold", action="store_true",
-                   help="every frame searched while nobody is followed, as the window does (no frames held)")
+                   help="no frames held and followed back, as in the window")
     p.add_argument("--rule", type=int, nargs=2, metavar=("PATIENCE", "EVERY"),
                    help="search one frame in EVERY after PATIENCE frames without anyone (default: the track's)")
     p.add_argument("--json")

@@ -209,14 +209,11 @@ def _find_walker(source: Path, analyser: FrameAnalyser, options: VideoOptions,
     return walker, walker.to_json()
 
 
-def _before_walker(frame: Frame, variant: str, walker: Walker) -> Pose:
-    """A frame before the walker was first seen: nobody, and no model run. Those since the last
-    frame looked at without her are left "not searched", so that ``HeldFrames`` holds them and
-    follows her back through them from where she was first seen."""
+def _before_walker(frame: Frame, variant: str) -> Pose:
+    """A frame before the walker was first seen: nobody, and no model run (``HeldFrames`` holds
+    the last few, and she is followed back through them from where she was first seen)."""
     pose = Pose(np.zeros((16, 3), np.float32), full_box(*frame.rgb.shape[:2]), variant, frame.time_s, found=False)
-    since_last_look = frame.time_s > walker.time_s - walker.step
-    pose.extra.update(forward_passes=0,
-                      localised="not searched" if since_last_look else "before the walker came into view")
+    pose.extra.update(forward_passes=0, localised="before the walker came into view")
     return pose
 
 
@@ -318,7 +315,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             if batch > 1:
                 poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
             elif walker is not None and frames[0].index < walker.index:
-                poses = [_before_walker(frames[0], engine.model, walker)]
+                poses = [_before_walker(frames[0], engine.model)]
             else:
                 if walker is not None:
                     analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),

@@ -8,7 +8,7 @@ people of successive looks into tracks (near where steady motion would have take
 alike), and takes the track that moved one way, upright, for the longest time: a walk lasts
 seconds, a jump, a turn or a dash out of view does not. ``poseapp video --person walker`` and the
 window's "Who walks" then follow that person from the frame they were first seen in (the video,
-which can hold frames, also back through the frames since the last look: ``roi.HeldFrames``).
+which can hold frames, also back through the frames before it: ``roi.HeldFrames``).
 """
 
 from __future__ import annotations
@@ -93,7 +93,6 @@ class Walker:
     tracks: list[dict]
     looks: int = 0  # frames looked at
     passes: int = 0  # the search model's forward passes spent on them
-    step: float = 0.5  # seconds between the frames looked at: she may have come into view that much earlier
 
     def where(self, time_s: float) -> tuple[float, float]:
         """Where the walker was at ``time_s``: between two sightings on the line joining them,
@@ -220,8 +219,7 @@ class WalkerSearch:
         chosen = tracks[order[0]].sightings
         return Walker(chosen[0].index, chosen[0].time_s, (float(chosen[0].x), float(chosen[0].y)), walked[order[0]],
                       [(s.time_s, float(s.x), float(s.y)) for s in chosen],
-                      [tracks[i].summary(self.gap_s, self.min_speed) for i in order], len(self.seen), self.passes,
-                      self.step)
+                      [tracks[i].summary(self.gap_s, self.min_speed) for i in order], len(self.seen), self.passes)
 
 
 def walker_search(localiser: Localiser, engine: Engine) -> WalkerSearch | None:
