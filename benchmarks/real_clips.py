@@ -169,12 +169,15 @@ def run_clip(engine: Engine, clip: Clip, folder: Path, hold: bool = True,
         localiser.patience, localiser.search_every = rule
     held = HeldFrames(localiser, engine) if hold else None
     poses: list[np.ndarray | None] = []
+
+    def keep(ready: list) -> None:
+        poses.extend(p.keypoints[:, :2] if p.found else None for _, p in ready)
+
     start = time.perf_counter()
     for frame in VideoReader(path):
         pose = localiser.locate(engine, frame.rgb)
-        ready = [(frame, pose)] if held is None else held.add(frame, pose)
-        poses += [p.keypoints[:, :2] if p.found else None for _, p in ready]
-    poses += [p.keypoints[:, :2] if p.found else None for _, p in (held.flush() if held else [])]
+        keep([(frame, pose)] if held is None else held.add(frame, pose))
+    keep(held.flush() if held else [])
     return score(clip, poses), time.perf_counter() - start
 
 

@@ -53,8 +53,8 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, flo
 def settle(step: float = 0.005, busy: float = 0.2, limit: float = 0.5) -> float:
     """Wait until this process's threads stop using the CPU; returns the seconds waited.
 
-    ONNX Runtime's worker threads keep spinning for about 50 ms after a run (one core's worth on
-    2 cores), so a runtime timed right after it would run on what that leaves; idle means under
+    ONNX Runtime's worker threads keep spinning for about 40 ms after a run (one core's worth on
+    2 cores: ``busy_after_ms``), so a runtime timed right after it would run on what that leaves; idle means under
     ``busy`` of one core over a ``step``; never longer than ``limit``."""
     start = last_wall = time.perf_counter()
     last_cpu = time.process_time()

@@ -411,9 +411,9 @@ class Track:
 
     def look_back(self, engine: Engine, rgbs: list[np.ndarray], found: Pose) -> list[Pose | None]:
         """The person of ``found`` followed back through the earlier frames ``rgbs`` (oldest first,
-        left unsearched before it) for as long as they are kept as in a follow; None for each
-        frame they were not. A recorded video's frames can be held until the next search, so the
-        frames between a person's coming into view and the search that found them are not lost."""
+        where nobody was followed) for as long as they are kept as in a follow; None for each frame
+        they were not. A recorded video can hold those frames (``HeldFrames``), so the frames
+        between a person's coming into view and the frame that found them are not lost."""
         poses: list[Pose | None] = [None] * len(rgbs)
         after = found
         for i in range(len(rgbs) - 1, -1, -1):
@@ -525,9 +525,9 @@ class HeldFrames:
 
     On the clip test bed (``benchmarks/real_clips.py``) this took II from 70.3 to 73.1 and RT from
     61.6 to 62.1, with no more poses while the person was away. It does not make a sparser search
-    free: holding only the unsearched frames, one search in four after two empty frames took RT
-    from 61.8 to 52.9 and one in five after 30 to 60.6 (``--rule``; a weak subject in the dark is
-    found only on searched frames and is too weak to follow back), so the rule stays ``Track``'s."""
+    free: one search in four after two empty frames took RT from 62.1 to 53.8 and one in five
+    after 30 to 60.9 (``--rule``; a weak subject in the dark is found only on searched frames and
+    is too weak to follow back), so the rule stays ``Track``'s."""
 
     def __init__(self, localiser: Localiser, engine: Engine, most: int = 16) -> None:
         self.localiser, self.engine, self.most = localiser, engine, most
@@ -542,13 +542,13 @@ class HeldFrames:
                 return [self.held.pop(0)]
             return []
         ready, self.held = self.held, []
-        if ready and pose.found and isinstance(self.localiser, Track):
+        if ready and isinstance(self.localiser, Track):
             back = self.localiser.look_back(self.engine, [f.rgb for f, _ in ready], pose)
             ready = [(f, b if b is not None else p) for (f, p), b in zip(ready, back)]
         return ready + [(frame, pose)]
 
     def flush(self) -> list[tuple[object, Pose]]:
-        """The frames still held (the video ended, or the person is pointed at afresh)."""
+        """The frames still held, as they are (the video ended without the person found again)."""
         ready, self.held = self.held, []
         return ready
 

@@ -259,7 +259,7 @@ def test_a_long_empty_stretch_is_searched_every_few_frames_and_the_person_still_
     assert track.locate(engine, empty).extra["localised"] == "searched"
 
 
-def test_a_recorded_video_holds_the_unsearched_frames_and_follows_the_person_back_through_them(engines):
+def test_a_recorded_video_holds_the_frames_without_anyone_and_follows_the_person_back_through_them(engines):
     """A recorded video searching one frame in four once nobody has been followed for two frames:
     the frames without anyone wait, and when a search finds the driver, he is followed back
     through the ones he was already in view in: no frame of him is lost to the sparser search."""
