@@ -277,7 +277,10 @@ class Track:
     agrees that a person is there. When lost, for ``memory`` frames, the search takes only someone
     who looks like the person (``_look_again``), or before their look is known (from ``min_looks``
     confident frames), someone near where they were last seen (``reach``): the frame reports
-    nobody rather than another person. Frames
+    nobody rather than another person. Only a person a follow has kept at least once, or last
+    found with a score above the weak (``keep_score`` + 0.05, as for ``_keep``), has that claim: a
+    weak pose the search finds again and again that no follow from its own crop keeps (a phantom
+    in the leaves of a dark frame) would otherwise keep out the person who comes into view. Frames
     whose left and right sides come out exchanged against the previous frame are put back
     (``unswap``).
 
@@ -323,11 +326,14 @@ class Track:
         self.point: tuple[float, float] | None = None
         self.last_seen: tuple[float, float, float] | None = None  # centre x, y and size of the person
         self.lost_frames = 0
+        self.kept = 0  # frames the person was kept by a follow (not found by a search)
+        self.seen_score = 0.0  # the score of the last pose that found them
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
         self.previous, self.last_seen, self.lost_frames, self.look, self.looks = None, None, 0, None, 0
-        self.since_check = 0
+        self.since_check = self.kept = 0
+        self.seen_score = 0.0
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest (x, y) from the next frame on (a click, ``--person X,Y``)."""
@@ -390,6 +396,7 @@ class Track:
         pose.extra["forward_passes"] += spent
         pose.extra["tracked"] = how != "searched"
         pose.extra["localised"] = how
+        self.kept += how in ("followed", "recovered")
         self._remember(pose, rgb)
         self.previous = pose
         return pose
@@ -438,7 +445,8 @@ class Track:
         times their size or when the two looks agree on under ``near_agreement`` of the joints
         (nearest-first takes weaker candidates than the search's own rule); else by the search's
         own rule."""
-        near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory else None
+        claim = self.kept or self.seen_score >= self.keep_score + 0.05
+        near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory and claim else None
         if self.point is None and near is not None and self.looks >= self.min_looks:
             return self._look_again(engine, rgb)
         pose = self.search.locate(engine, rgb, self.point or (near[:2] if near else None))
@@ -507,7 +515,7 @@ class Track:
             self.lost_frames += 1
             return
         box = self.search.where(pose)
-        self.last_seen, self.lost_frames = (*box.centre, box.size), 0
+        self.last_seen, self.lost_frames, self.seen_score = (*box.centre, box.size), 0, pose.score
         if pose.score >= self.keep_score:
             sig = signature(rgb, pose.keypoints, self.search.joint_threshold)
             if sig is not None:
