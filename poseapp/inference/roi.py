@@ -278,7 +278,7 @@ class Track:
     who looks like the person (``_look_again``), or before their look is known (from ``min_looks``
     confident frames), someone near where they were last seen (``reach``): the frame reports
     nobody rather than another person. Only a person a follow has kept at least once, or last
-    found with a score above the weak (``keep_score`` + 0.05, as for ``_keep``), has that claim: a
+    found with a score above the weak (``_weak``, as for ``_keep``), has that claim: a
     weak pose the search finds again and again that no follow from its own crop keeps (a phantom
     in the leaves of a dark frame) would otherwise keep out the person who comes into view. Frames
     whose left and right sides come out exchanged against the previous frame are put back
@@ -326,14 +326,13 @@ class Track:
         self.point: tuple[float, float] | None = None
         self.last_seen: tuple[float, float, float] | None = None  # centre x, y and size of the person
         self.lost_frames = 0
-        self.kept = 0  # frames the person was kept by a follow (not found by a search)
+        self.kept = False  # whether a follow has kept the person (not only searches found them)
         self.seen_score = 0.0  # the score of the last pose that found them
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
         self.previous, self.last_seen, self.lost_frames, self.look, self.looks = None, None, 0, None, 0
-        self.since_check = self.kept = 0
-        self.seen_score = 0.0
+        self.since_check, self.kept, self.seen_score = 0, False, 0.0
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest (x, y) from the next frame on (a click, ``--person X,Y``)."""
@@ -354,11 +353,16 @@ class Track:
         pose.extra["forward_passes"] = (1 + len(chain)) * engine.passes
         return pose
 
+    def _weak(self, score: float) -> bool:
+        """A score of a person the model sees only weakly (backlit, far, half hidden, or nobody):
+        under ``keep_score`` + 0.05."""
+        return score < self.keep_score + 0.05
+
     def _keep(self, prev: Pose) -> float:
         """The score a followed pose must reach: ``keep_score``; for a person the model has only
-        ever seen weakly (last score under ``keep_score`` + 0.05: backlit, far, half hidden), 80% of
+        ever seen weakly (last score ``_weak``), 80% of
         their last score, never under the search's presence score."""
-        if prev.score >= self.keep_score + 0.05:
+        if not self._weak(prev.score):
             return self.keep_score
         return max(self.search.min_score, 0.8 * prev.score)
 
@@ -396,7 +400,7 @@ class Track:
         pose.extra["forward_passes"] += spent
         pose.extra["tracked"] = how != "searched"
         pose.extra["localised"] = how
-        self.kept += how in ("followed", "recovered")
+        self.kept = self.kept or how in ("followed", "recovered")
         self._remember(pose, rgb)
         self.previous = pose
         return pose
@@ -445,7 +449,7 @@ class Track:
         times their size or when the two looks agree on under ``near_agreement`` of the joints
         (nearest-first takes weaker candidates than the search's own rule); else by the search's
         own rule."""
-        claim = self.kept or self.seen_score >= self.keep_score + 0.05
+        claim = self.kept or not self._weak(self.seen_score)
         near = self.last_seen if self.last_seen is not None and self.lost_frames < self.memory and claim else None
         if self.point is None and near is not None and self.looks >= self.min_looks:
             return self._look_again(engine, rgb)

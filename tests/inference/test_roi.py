@@ -349,11 +349,12 @@ def test_a_walker_whose_look_changes_is_taken_again_where_she_was_lost(engines):
 def test_only_a_person_the_track_has_followed_keeps_others_out(engines):
     """A pose the search found but no follow from its own crop ever kept (a phantom in the leaves
     of a dark frame, found again frame after frame) has no claim: the person the next search finds
-    away from it is taken. Once a follow has kept someone there, the driver is refused."""
+    away from it is taken (its last score, 0, is weak too). Once a follow has kept someone there,
+    the driver is refused."""
     engine = engines("RT")
     person = read_rgb(MPII_DIR / "051423444.jpg")[:, :1280]  # the driver, right of x=1000
     verdicts = []
-    for kept in (0, 1):
+    for kept in (False, True):
         track = make_localiser("track", engine)
         track.last_seen, track.lost_frames, track.kept = (100.0, 200.0, 150.0), 1, kept
         track.previous = Pose(np.zeros((16, 3)), Box(25, 125, 150), "RT", found=False)
