@@ -1,10 +1,12 @@
 """What the followed person looks like: colour histograms of the torso and the thighs.
 
 Where the person was is no guide once the camera pans or the person has walked out and back in;
-what they wear is. A signature is two hue-saturation histograms (shirt: shoulders to hips;
-trousers or skirt: hips to knees), taken only from joints the model is sure of, so that a
-tracker can tell the person it lost from another one it finds (``similarity``, 1 for the same
-colours, 0 for none in common). Brightness is left out: the same shirt in shade stays the same.
+what they wear is. A signature is two colour histograms (shirt: shoulders to hips; trousers or
+skirt: hips to knees), taken only from joints the model is sure of, so that a tracker can tell the
+person it lost from another one it finds (``similarity``, 1 for the same colours, 0 for none in
+common). Hue and saturation are binned finely, brightness in three coarse bins only (``BINS``): a
+black shirt differs from a white one, while the same shirt in some shade mostly stays the same;
+strong light changes (backlit against front-lit) still lower the similarity.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ BINS = (12, 6, 3)
 
 
 def _histogram(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
-    """The normalised hue-saturation histogram inside the box of ``corners``, its sides pulled in
+    """The normalised hue-saturation-brightness histogram inside the box of ``corners``, its sides pulled in
     by a fifth (the background beside a narrow torso stays out)."""
     lo, hi = corners.min(0), corners.max(0)
     pad = (hi - lo) * np.array([0.2, 0.1])
