@@ -22,8 +22,8 @@ BINS = (12, 6, 3)
 
 
 def _histogram(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
-    """The normalised hue-saturation-brightness histogram inside the box of ``corners``, its sides pulled in
-    by a fifth (the background beside a narrow torso stays out)."""
+    """The normalised hue-saturation-brightness histogram inside the box of ``corners``, its sides
+    pulled in by a fifth (the background beside a narrow torso stays out)."""
     lo, hi = corners.min(0), corners.max(0)
     pad = (hi - lo) * np.array([0.2, 0.1])
     x0, y0 = np.maximum(lo + pad, 0).astype(int)

@@ -360,8 +360,8 @@ class Track:
 
     def _keep(self, prev: Pose) -> float:
         """The score a followed pose must reach: ``keep_score``; for a person the model has only
-        ever seen weakly (last score ``_weak``), 80% of
-        their last score, never under the search's presence score."""
+        ever seen weakly (last score ``_weak``), 80% of their last score, never under the search's
+        presence score."""
         if not self._weak(prev.score):
             return self.keep_score
         return max(self.search.min_score, 0.8 * prev.score)
