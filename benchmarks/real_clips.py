@@ -13,7 +13,8 @@ with a pose, and the share of frames with the subject out of view where a pose w
 anyway (on somebody else or on nothing).
 
     python benchmarks/real_clips.py [--models RT II | --quality fast balanced accurate]
-                                    [--wide 8] [--crowd 4] [--no-hold] [--rule P K] [--json OUT]
+                                    [--wide 8] [--crowd 4] [--no-hold] [--rule P K]
+                                    [--localiser detector|search] [--json OUT]
 
 Tune with care: the scenes are few and the hidden clips are different.
 """
@@ -154,17 +155,18 @@ def score(clip: Clip, poses: list[np.ndarray | None]) -> dict:
 
 
 def run_clip(engine: Engine, clip: Clip, folder: Path, hold: bool = True,
-             rule: tuple[int, int] | None = None) -> tuple[dict, float]:
+             rule: tuple[int, int] | None = None, detector: bool = True) -> tuple[dict, float]:
     """The default video path's localisation (``track``, the frames without the person held and
     the person followed back through them as ``poseapp video`` does; ``hold=False``: as the window,
     which cannot hold) over the clip as an MP4; its score and time. ``rule``: the track's
-    ``patience`` and ``search_every`` instead of its own."""
+    ``patience`` and ``search_every`` instead of its own; ``detector`` False: the window search
+    alone, as before the person detector."""
     path = folder / "clip.mp4"
     writer = VideoWriter(path, 30.0, *SIZE)
     for frame in clip.frames:
         writer.write(frame)
     writer.commit()
-    localiser = make_localiser("track", engine)
+    localiser = make_localiser("track", engine, detector)
     if rule is not None:
         localiser.patience, localiser.search_every = rule
     held = HeldFrames(localiser, engine) if hold else None
@@ -181,13 +183,14 @@ def run_clip(engine: Engine, clip: Clip, folder: Path, hold: bool = True,
     return score(clip, poses), time.perf_counter() - start
 
 
-def evaluate(engine: Engine, clips: list[Clip], hold: bool = True, rule: tuple[int, int] | None = None) -> dict:
+def evaluate(engine: Engine, clips: list[Clip], hold: bool = True, rule: tuple[int, int] | None = None,
+             detector: bool = True) -> dict:
     """Totals over the clips, each clip's own figures too."""
     totals: dict[str, int] = {}
     details, spent = [], 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            figures, seconds = run_clip(engine, clip, Path(tmp), hold, rule)
+            figures, seconds = run_clip(engine, clip, Path(tmp), hold, rule, detector)
             spent += seconds
             for k, v in figures.items():
                 totals[k] = totals.get(k, 0) + v
@@ -217,13 +220,16 @@ def main() -> int:
                    help="no frames held and followed back, as in the window")
     p.add_argument("--rule", type=int, nargs=2, metavar=("PATIENCE", "EVERY"),
                    help="search one frame in EVERY after PATIENCE frames without anyone (default: the track's)")
+    p.add_argument("--localiser", choices=("detector", "search"), default="detector",
+                   help="the person detector first (default), or the window search alone as before it")
     p.add_argument("--json")
     args = p.parse_args()
     clips = build_clips(args.wide, args.crowd, args.seed)
     rule = tuple(args.rule) if args.rule else None
-    measure_and_report(args, lambda engine: evaluate(engine, clips, not args.no_hold, rule),
+    detector = args.localiser == "detector"
+    measure_and_report(args, lambda engine: evaluate(engine, clips, not args.no_hold, rule, detector),
                        {"clips": len(clips), "frames": FRAMES, "size": list(SIZE), "held": not args.no_hold,
-                        "rule": rule}, ("clips",))
+                        "rule": rule, "localiser": args.localiser}, ("clips",))
     return 0
 
 

@@ -1,7 +1,7 @@
 """Build the one-folder app: `python packaging/build.py [--flavour cpu|full] [--dist DIR]`.
 
-Stages what the bundle carries (RT's ONNX graph, taken from the cache or fetched, converted and
-written here, never committed; upstream's Apache-2.0 licence text), runs PyInstaller on
+Stages what the bundle carries (RT's and the person detector's ONNX graphs, taken from the cache or
+fetched, converted and written here, never committed; their Apache-2.0 licence texts), runs PyInstaller on
 `packaging/poseapp.spec`, trims the result (`packaging/trim.py`), then prints the bundle's size, what
 the trimming saved and its cold start to a first pose (`poseapp selftest IMAGE --gui`: the window
 opens too).
@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LICENCE = """The EfficientPose RT model bundled here is converted from the official EfficientPose
 weights (https://github.com/daniegr/EfficientPose), Copyright Daniel Groos et al.,
 licensed under the Apache License, Version 2.0: http://www.apache.org/licenses/LICENSE-2.0
+
+The person detector bundled here is converted from MediaPipe's pose_detection.tflite
+(https://github.com/google-ai-edge/mediapipe), Copyright The MediaPipe Authors,
+licensed under the Apache License, Version 2.0: http://www.apache.org/licenses/LICENSE-2.0
 """
 
 
@@ -32,16 +36,19 @@ def folder_size(path: Path) -> int:
 
 
 def stage_weights(stage: Path) -> Path:
-    """RT's ONNX graph (made from verified upstream weights) and the licence, into ``stage``. The
-    other variants are downloaded, converted and written as graphs on first use, without torch."""
+    """RT's ONNX graph (made from verified upstream weights), the person detector's graph (from its
+    SHA-256-checked file) and the licences, into ``stage``. The other variants are downloaded,
+    converted and written as graphs on first use, without torch."""
+    from poseapp.weights.detector_file import ensure_detector
     from poseapp.weights.graphs import ensure_onnx
     from poseapp.weights.install import weights_identity
 
-    graph = ensure_onnx("RT")
+    graph, detector = ensure_onnx("RT"), ensure_detector()
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     shutil.copy2(graph, stage / graph.name)
+    shutil.copy2(detector, stage / detector.name)
     (stage / "LICENSE-EfficientPose.txt").write_text(LICENCE)
     (stage / "weights.json").write_text(json.dumps({"RT": weights_identity("RT")}, indent=2))
     return stage

@@ -45,6 +45,7 @@ class AnalysisOptions:
     beta: float = 0.05  # One-Euro
     threads: int | None = None
     person: str = "auto"  # auto | largest | centre | X,Y (a point of the first frame: that person is followed)
+    detector: bool = True  # the person detector first; False: the window search alone, as before 2026-12-07
     video: ClassVar[bool] = False  # a recorded video, which may also ask for the ``walker``
 
     def engine_key(self) -> tuple:
@@ -107,7 +108,7 @@ class FrameAnalyser:
     def configure(self, options: AnalysisOptions) -> bool:
         """Apply new options; returns True when the engine must be (re)loaded, done by ``load``."""
         reload = self.engine is None or options.engine_key() != self.options.engine_key()
-        roi_changed = options.roi != self.options.roi
+        roi_changed = (options.roi, options.detector) != (self.options.roi, self.options.detector)
         self.options = options
         self.euro = OneEuro(options.min_cutoff_hz, options.beta)
         if roi_changed and self.engine is not None:
@@ -127,7 +128,7 @@ class FrameAnalyser:
     def _new_localiser(self) -> None:
         from poseapp.inference.roi import make_localiser
 
-        self.localiser = make_localiser(self.options.roi, self.engine)
+        self.localiser = make_localiser(self.options.roi, self.engine, self.options.detector)
 
     def follow(self, person, only: bool = False, same: bool = False) -> None:
         """Whom to follow (``roi.choose_person``): a rule, or a point whose person is followed

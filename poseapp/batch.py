@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +52,10 @@ EXECUTORS = ("local", "ray")
 WORKER_MB = 900
 
 
+#: ``--people``: the chosen person only (the clinic's default), or every person in view by id.
+PEOPLE = ("one", "all")
+
+
 @dataclass(frozen=True)
 class VideoOptions(AnalysisOptions):
     """The shared analysis options and what only a recorded video has; recorded in its JSON."""
@@ -65,6 +70,7 @@ class VideoOptions(AnalysisOptions):
     end_s: float | None = None  # ... and up to this time
     formats: tuple[str, ...] = DEFAULT_FORMATS  # result files (``poseapp.outputs``); CSV and JSON always
     gait: bool = False  # gait events and parameters after the pose pass (``poseapp.gait``)
+    people: str = "one"  # one: the chosen person's files; all: also every person by id (``<name>_people.csv``)
     height_m: float | None = None  # calibration to metres: one of these three (``poseapp.calibration``)
     scale_line: str | None = None
     calibration: str | None = None
@@ -75,6 +81,11 @@ class VideoOptions(AnalysisOptions):
         super().check()
         if self.batch_size < 1:
             raise PoseappError("--batch-size must be at least 1")
+        if self.people not in PEOPLE:
+            raise PoseappError(f"unknown --people {self.people!r}; choose from {', '.join(PEOPLE)}")
+        if self.people == "all" and (self.roi == "full" or not self.detector):
+            raise PoseappError("--people all follows the person detector's people: it needs --roi track or auto, "
+                               "and not --no-detector")
         if sum(x is not None for x in (self.height_m, self.scale_line, self.calibration)) > 1:
             raise PoseappError("give one of --height, --scale-line and --calibration")
         parse_formats(self.formats)
@@ -113,7 +124,8 @@ def output_paths(name: str, out_dir: Path) -> dict[str, Path]:
     """A video's result files for its output ``name`` (see ``output_names``)."""
     paths = {kind: out_dir / f"{name}{cls.suffix}" for kind, cls in FORMATS.items()}
     return paths | {"png": out_dir / f"{name}_angles.png", "video": out_dir / f"{name}_pose.mp4",
-                    "gait": out_dir / f"{name}_gait.json", "gait_png": out_dir / f"{name}_gait.png"}
+                    "gait": out_dir / f"{name}_gait.json", "gait_png": out_dir / f"{name}_gait.png",
+                    "people": out_dir / f"{name}_people.csv"}
 
 
 def output_names(sources: list[Path]) -> dict[Path, str]:
@@ -267,7 +279,6 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                   progress: Progress | None = None, name: str | None = None) -> VideoResult:
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
-    from poseapp.draw import draw_pose
     from poseapp.inference.roi import WALKER, HeldFrames, check_point, parse_person
 
     source, out_dir = Path(source), Path(out_dir)
@@ -300,6 +311,9 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
         batch = options.batch_size if options.roi == "full" else 1
         held = HeldFrames(analyser.localiser, engine) if batch == 1 else None
+        everyone = _people_tracker(analyser, options)
+        crowd: dict[int, dict[int, Pose]] = {}  # frame index -> the people in it by id, until kept
+        crowd_rows: list[tuple] = []
 
         def keep(frame: Frame, pose: Pose) -> None:
             indices.append(frame.index)
@@ -308,8 +322,11 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             found.append(pose.found)
             counts["passes"] += pose.extra.get("forward_passes", engine.passes)
             counts["tracked"] += bool(pose.extra.get("tracked"))
+            people = crowd.pop(frame.index, {})
+            chosen = followed_id(pose, people, options.threshold)
+            crowd_rows.extend((frame.index, frame.time_s, i, i == chosen, p.keypoints) for i, p in people.items())
             if writer is not None:
-                writer.write(draw_pose(frame.rgb, pose, options.threshold, legend=True))
+                writer.write(draw_people(frame.rgb, pose, people, chosen, options.threshold))
 
         for frames in _batches(reader, batch, options.start_s, options.end_s):
             if batch > 1:
@@ -322,6 +339,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                                     only=True, same=following)
                     walker, following = (walker if options.roi == "auto" else None), True
                 poses = [analyser.analyse(frames[0]).pose]
+            if everyone is not None:
+                crowd[frames[0].index] = everyone.update(engine, frames[0].rgb)
             for frame, pose in zip(frames, poses):
                 for ready in ([(frame, pose)] if held is None else held.add(frame, pose)):
                     keep(*ready)
@@ -368,6 +387,9 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                 writer = None
             written = [p.name for p in outs.paths if p.suffix != ".json"] + [paths["png"].name]
             written += [paths["video"].name] if options.annotate else []
+            if everyone is not None:
+                write_people_csv(paths["people"], crowd_rows)
+                written.append(paths["people"].name)
             if gait is not None and "error" not in gait:
                 write_json(paths["gait"], {**gait, "source": str(source.resolve())})
                 write_image(paths["gait_png"], cycle_chart(gait["cycles"]))
@@ -381,6 +403,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                 meta["walker"] = walk_note
             meta["gait"] = _gait_summary(gait)
             meta["smoothing"] = smoothing
+            if everyone is not None:
+                meta["people"] = people_summary(crowd_rows, everyone)
             meta["decoding"] = {"frames_lost": reader.lost, "truncated": reader.truncated}
             events = gait.get("events") if gait else None
             notice = events_left_out(events, [o.kind for o in outs.outputs])
@@ -406,6 +430,78 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         if writer is not None:
             writer.discard()
         reader.close()
+
+
+def _people_tracker(analyser: FrameAnalyser, options: VideoOptions):
+    """``--people all``: the tracker of everyone (``inference.people``) on the localiser's detector."""
+    if options.people != "all":
+        return None
+    from poseapp.inference.people import People
+
+    detector = getattr(getattr(analyser.localiser, "search", analyser.localiser), "detector", None)
+    if detector is None:
+        raise PoseappError("--people all needs the person detector, which is not on this machine: "
+                           "`poseapp weights fetch detector` (or `poseapp weights import DIR`)")
+    return People(detector)
+
+
+def followed_id(pose: Pose, people: dict[int, Pose], threshold: float) -> int | None:
+    """The id of the person the chosen pose is on (the nearest joint box within half its size)."""
+    from poseapp.inference.roi import joint_box
+
+    mine = joint_box(pose, threshold, 1.0, 1.0) if pose.found else None
+    if mine is None:
+        return None
+    near = {i: math.dist(mine.centre, b.centre) for i, b in
+            ((i, joint_box(p, threshold, 1.0, 1.0)) for i, p in people.items()) if b is not None}
+    best = min(near, key=near.get, default=None)
+    return best if best is not None and near[best] < 0.5 * mine.size else None
+
+
+def draw_people(rgb: np.ndarray, pose: Pose, people: dict[int, Pose], chosen: int | None,
+                threshold: float) -> np.ndarray:
+    """The annotated frame: every person's skeleton with their id, the chosen one's with its crop
+    box and "followed" beside the id."""
+    from poseapp.draw import draw_label, draw_pose
+
+    out = draw_pose(rgb, pose, threshold, legend=True)
+    for i, p in people.items():
+        if i != chosen:
+            out = draw_pose(out, p, threshold, draw_box=False)
+        kp = p.keypoints[p.keypoints[:, 2] >= threshold]
+        if len(kp):
+            draw_label(out, f"id {i}" + (" (followed)" if i == chosen else ""), kp[:, :2].min(0))
+    return out
+
+
+def write_people_csv(path: Path, rows: list[tuple]) -> Path:
+    """``<name>_people.csv``: a row per person per frame (frame, time_s, person, followed, score and
+    the 16 joints' x, y, score, raw), written whole or not at all."""
+    import csv
+
+    from poseapp.io.atomic import replacing
+    from poseapp.joints import JOINTS
+
+    with replacing(path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["frame", "time_s", "person", "followed", "score"]
+                     + [f"{j}_{c}" for j in JOINTS for c in ("x", "y", "score")])
+        for frame, t, person, followed, kp in sorted(rows, key=lambda r: (r[0], r[2])):
+            out.writerow([frame, f"{t:.6f}", person, int(followed), f"{float(kp[:, 2].mean()):.4f}"]
+                         + [f"{v:.2f}" if c < 2 else f"{v:.4f}" for row in kp for c, v in enumerate(row)])
+    return path
+
+
+def people_summary(rows: list[tuple], tracker) -> dict:
+    """What the result JSON says of ``--people all``: each id's frames, first and last, and the file's layout."""
+    seen: dict[int, list[int]] = {}
+    for frame, _, person, _, _ in rows:
+        seen.setdefault(person, []).append(frame)
+    return {"layout": "one row per person per frame in <name>_people.csv (column person); the chosen "
+                      "person's files as with --people one",
+            "detector_passes": tracker.detector.passes,
+            "ids": {str(i): {"frames": len(f), "first_frame": min(f), "last_frame": max(f)}
+                    for i, f in sorted(seen.items())}}
 
 
 def _gait_summary(gait: dict | None) -> dict | None:

@@ -54,6 +54,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
+    from poseapp.weights import detector_file
     from poseapp.weights.download import text_progress
     from poseapp.weights.install import STATUS_MEANING, ensure_weights, import_folder, status
     from poseapp.weights.models import cached_path, resolve, trained_models
@@ -66,11 +67,17 @@ def cmd_weights(args: argparse.Namespace) -> int:
             print(f"{name:9} {seen[-1]:16} {cached_path(name)}")
         for name, variant in trained_models().items():
             print(f"{name:9} {'trained ' + variant:16} {cached_path(name)}")
+        detector = detector_file.ready_graph()
+        print(f"{'detector':9} {'cached' if detector else 'needs download':16} "
+              f"{detector or detector_file.graph_path()}")
         for state in dict.fromkeys(seen):
             print(f"  {state}: {STATUS_MEANING[state]}")
     elif args.action == "fetch":
         if not args.target:
-            raise PoseappError("weights fetch needs a variant, e.g. `poseapp weights fetch RT`")
+            raise PoseappError("weights fetch needs a variant or `detector`, e.g. `poseapp weights fetch RT`")
+        if args.target.lower() == "detector":
+            print(detector_file.ensure_detector(text_progress("person detector")))
+            return 0
         from poseapp.model.variants import get_variant
 
         name = get_variant(args.target).name
@@ -84,6 +91,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
             print(f"imported trained model {name} ({resolve(name).variant.name}); use it as --model {name}")
             return 0
         done = import_folder(target)
+        tflite = detector_file.find_in(target) if target.is_dir() else None
+        if tflite is not None:
+            detector_file.install(tflite, str(tflite))
+            done.append("person detector")
         if not done:
             raise PoseappError(f"{args.target} holds no upstream model file named as in weights/manifest.json")
         print("imported: " + ", ".join(done))
@@ -100,7 +111,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     if args.out and not Path(args.out).is_dir() and Path(args.out).suffix.lower() not in WRITE_SUFFIXES:
         raise PoseappError(f"--out {args.out}: name a .png or .jpg file, or a folder")
     engine = _engine(args)
-    localiser = make_localiser(args.roi, engine)
+    localiser = make_localiser(args.roi, engine, args.detector)
     person = parse_person(args.person)
     choose_person(localiser, person)
     failures = 0
@@ -155,7 +166,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     engine = (_checkpoint_engine(args.weights, args.flip, tuple(args.scales), args.threads) if args.weights
               else _engine(args))
     args.model = engine.model
-    result = evaluate(engine, samples, args.protocol)
+    result = evaluate(engine, samples, args.protocol, args.detector)
     if args.json:
         print(dumps({"model": args.model, "protocol": args.protocol, **result.as_dict()}, indent=2))
         return 0
@@ -226,7 +237,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                            max_gap=args.max_gap,
                            cutoff_hz=args.cutoff, annotate=args.annotate, batch_size=args.batch_size,
                            threads=args.threads, overwrite=args.overwrite, gait=args.gait,
-                           person=args.person or ("walker" if args.gait else "auto"),
+                           person=args.person or ("walker" if args.gait else "auto"), detector=args.detector,
+                           people=args.people,
                            start_s=args.start, end_s=args.end, formats=tuple(args.formats.split(",")),
                            height_m=args.height, scale_line=args.scale_line, calibration=args.calibration)
     bar = _VideoProgress(len(sources))
@@ -278,7 +290,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from poseapp.report import build_report, write_html
+    from poseapp.report import build_report
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
@@ -287,10 +299,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise PoseappError(f"cannot write {out}: the folder {out.parent} does not exist")
     report = build_report(args.result, args.compare, {"name": args.subject, "session": args.session,
                                                       "notes": args.notes})
-    from poseapp.gui.report_pdf import write_pdf
+    from poseapp.gui.report_pdf import write_report
 
-    pages = write_pdf(report, out)
-    html = write_html(report, out.with_suffix(".html"))
+    pages, html = write_report(report, out)
     print(f"{out} ({pages} pages)\n{html}")
     return 0
 
@@ -345,7 +356,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     print(dumps({"poseapp": __version__, "model": "RT", "backend": engine.backend.name,
                       "torch_importable": importlib.util.find_spec("torch") is not None, "window": window,
                       "about": about,
-                      "found": pose.found, "score": round(pose.score, 4), "keypoints": pose.as_dict()}))
+                      "found": pose.found, "score": round(pose.score, 4), "localiser": pose.extra.get("localiser"),
+                      "keypoints": pose.as_dict()}))
     return 0 if pose.found else 1
 
 
@@ -392,15 +404,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="test-time flip: average with the mirror image")
         sp.add_argument("--scales", type=float_in("scales"), nargs="+", default=None, metavar="S",
                         help="multi-scale testing: also run each crop at these relative sizes, e.g. 0.8 1.2")
+        sp.add_argument("--no-detector", dest="detector", action="store_false",
+                        help="find people by the window search alone, without the person detector "
+                             "(as before 2026-12-07: reproduces earlier results)")
 
     sp = sub.add_parser("models", help="variants with input size, parameters, GFLOPs, weight status")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_models)
 
-    sp = sub.add_parser("weights", help="list, fetch or import upstream weights")
+    sp = sub.add_parser("weights", help="list, fetch or import upstream weights and the person detector")
     sp.add_argument("action", choices=("list", "fetch", "import"))
     sp.add_argument("target", nargs="?",
-                    help="variant (fetch); folder of upstream files, or a trained run/checkpoint (import)")
+                    help="variant or `detector` (fetch); folder of upstream files and/or pose_detection.tflite, "
+                         "or a trained run/checkpoint (import)")
     sp.add_argument("--name", help="the model list's name for an imported trained checkpoint (default: run folder)")
     sp.set_defaults(func=cmd_weights)
 
@@ -439,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
+    sp.add_argument("--people", choices=("one", "all"), default="one",
+                    help="one: the chosen person (default); all: also every person in view, followed with a "
+                         "stable id, in <name>_people.csv (and drawn with their ids in --annotate's video)")
     sp.add_argument("--person", type=video_person_arg, default=None,
                     help="whom to follow where several people are in view: auto (largest and most central; "
                          "the default), largest, centre, walker (who walks one way the longest, found by "

@@ -23,24 +23,33 @@ def legend_text(threshold: float) -> str:
     return f"joints scoring under {threshold:.2f} not drawn"
 
 
+def draw_label(image: np.ndarray, text: str, at, size: float | None = None, thickness: int | None = None) -> None:
+    """White text with a black outline at ``at`` (its baseline's left end, moved inside the image),
+    in place: readable on any background. ``size`` and ``thickness`` default to the image's size."""
+    scale = max(1, round(max(image.shape[:2]) / 400))
+    size = 0.5 * scale if size is None else size
+    thickness = scale if thickness is None else thickness
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, thickness)
+    at = (int(min(max(at[0], 0), image.shape[1] - w - 2)), int(min(max(at[1], h + 2), image.shape[0] - 2)))
+    cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 3 * thickness, cv2.LINE_AA)
+    cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thickness, cv2.LINE_AA)
+
+
 def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, draw_box: bool = True,
               legend: bool = False) -> np.ndarray:
     """A copy of ``rgb`` with the crop box and the skeleton (joints under ``threshold`` hidden).
 
-    A pose marked not found draws only its box: where the model looked and saw nobody. ``legend``
+    A pose marked not found draws nothing of its own (no box on an empty scene). ``legend``
     writes the threshold rule in the bottom-left corner. A weak pose (score under ``WEAK_SCORE``)
     is drawn at 40% opacity.
     """
     out = rgb.copy()
     scale = max(1, round(max(out.shape[:2]) / 400))
     if legend:
-        text, font = legend_text(threshold), 0.4 * scale
-        y = out.shape[0] - 6 * scale
-        cv2.putText(out, text, (4 * scale, y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 3 * scale, cv2.LINE_AA)
-        cv2.putText(out, text, (4 * scale, y), cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), scale, cv2.LINE_AA)
-    if draw_box:
-        b = pose.box
-        cv2.rectangle(out, (int(b.x), int(b.y)), (int(b.x + b.size), int(b.y + b.size)), BOX_COLOUR, scale)
+        draw_label(out, legend_text(threshold), (4 * scale, out.shape[0] - 6 * scale), 0.4 * scale, scale)
+    if draw_box and pose.found:
+        corners = np.round(pose.box.corners()).astype(np.int32)
+        cv2.polylines(out, [corners], True, BOX_COLOUR, scale, cv2.LINE_AA)
     if not pose.found:
         return out
     base = out.copy() if pose.score < WEAK_SCORE else None

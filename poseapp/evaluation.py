@@ -56,13 +56,13 @@ def pckh(pred: np.ndarray, truth: np.ndarray, visible: np.ndarray, heads: np.nda
     return per_joint, overall
 
 
-def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop") -> PCKhResult:
+def evaluate(engine: Engine, samples: list[Sample], protocol: str = "crop", detector: bool = True) -> PCKhResult:
     """Run ``engine`` on every sample under ``protocol`` and score it.
 
     crop: the annotated person's box (the paper's protocol); auto: the app's own person search on
-    the whole image; full: upstream's whole frame.
+    the whole image (``detector`` False: the window search alone); full: upstream's whole frame.
     """
-    localiser = None if protocol == "crop" else make_localiser(protocol, engine)
+    localiser = None if protocol == "crop" else make_localiser(protocol, engine, detector)
 
     def locate(rgb: np.ndarray, sample: Sample) -> Pose:
         if localiser is None:

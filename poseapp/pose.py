@@ -11,11 +11,14 @@ from poseapp.joints import JOINTS
 
 @dataclass(frozen=True)
 class Box:
-    """A square crop in original-image pixels (edges, not centres): left, top, side."""
+    """A square crop in original-image pixels (edges, not centres): left, top, side; ``angle``
+    (radians) turns it about its centre, so that a leaning person stands upright in the crop:
+    the crop's x axis is (cos, sin) in the image, its y axis (-sin, cos)."""
 
     x: float
     y: float
     size: float
+    angle: float = 0.0
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -24,7 +27,14 @@ class Box:
     def scaled(self, factor: float) -> Box:
         """The square with the same centre and ``factor`` times the side."""
         grow = self.size * (factor - 1) / 2
-        return Box(self.x - grow, self.y - grow, self.size * factor)
+        return Box(self.x - grow, self.y - grow, self.size * factor, self.angle)
+
+    def corners(self) -> np.ndarray:
+        """The (4, 2) corners in image pixels, clockwise from the crop's top left (turned by ``angle``)."""
+        c, s = np.cos(self.angle), np.sin(self.angle)
+        half = self.size / 2
+        offsets = np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
+        return np.array(self.centre) + offsets @ np.array([[c, s], [-s, c]])
 
 
 @dataclass

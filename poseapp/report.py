@@ -98,15 +98,27 @@ class Report:
 
 
 def _num(v: object, digits: int = 1) -> str:
-    return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
+    """A number to ``digits`` places; "-" for anything that is not a finite number (a result file
+    edited by hand may hold text or markup where a number belongs)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+        return "-"
+    return f"{v:.{digits}f}"
 
 
-def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> str:
-    """An HTML table (cells are HTML already); a header of empty names is left out."""
+class Markup(str):
+    """A table cell that is HTML written here (a flag), not a value: ``_table`` escapes every other cell."""
+
+
+def _table(header: list[str], rows: list[list[object]], numeric_from: int = 1) -> str:
+    """An HTML table; every cell is escaped, whatever its type, except ``Markup``; a header of
+    empty names is left out."""
+    def cell(c: object) -> str:
+        return c if isinstance(c, Markup) else html.escape(str(c))
+
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header) if any(header) else ""
     body = "".join("<tr>" + "".join(
-        f"<td class='num'>{c}</td>" if i >= numeric_from else f"<td>{c}</td>" for i, c in enumerate(r)) + "</tr>"
-                   for r in rows)
+        f"<td class='num'>{cell(c)}</td>" if i >= numeric_from else f"<td>{cell(c)}</td>" for i, c in enumerate(r))
+        + "</tr>" for r in rows)
     return f"<table width='100%'>{f'<tr>{head}</tr>' if head else ''}{body}</table>"
 
 
@@ -160,8 +172,8 @@ def _rom_rows(session: Session) -> list[list[str]]:
         s = rom.get(name) or {}
         normal = NORMAL_RANGES.get(name)
         flag = ""
-        if normal and s.get("max") is not None and s["max"] > normal[1]:
-            flag = "<span class='flag'>beyond normal</span>"
+        if normal and _num(s.get("max")) != "-" and s["max"] > normal[1]:
+            flag = Markup("<span class='flag'>beyond normal</span>")
         rows.append([name.replace("_", " "), _num(s.get("min")), _num(s.get("max")), _num(s.get("range")),
                      f"{normal[0]}-{normal[1]}" if normal else "-", str(s.get("frames", 0)), flag])
     return rows
@@ -200,7 +212,7 @@ def _method(session: Session) -> str:
             ["person", f"{opts.get('roi', '?')} ({opts.get('person', 'auto')}){_walker_text(meta.get('walker'))}"],
             ["smoothing", str(opts.get("smooth", "none"))], ["joint threshold", str(opts.get("threshold", "-"))],
             ["calibration", cal_text]]
-    return _table(["", ""], [[html.escape(a), html.escape(b)] for a, b in rows], numeric_from=9)
+    return _table(["", ""], rows, numeric_from=9)
 
 
 def _walker_text(walker: dict | None) -> str:
@@ -224,13 +236,13 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
     fields = {**(session.meta.get("subject") or {}), **{k: v for k, v in (subject or {}).items() if v}}
     source = session.meta.get("source") or {}
     images: dict[str, np.ndarray] = {}
-    parts = [f"<h1>Movement analysis: {html.escape(fields.get('name') or session.path.stem)}</h1>"]
+    parts = [f"<h1>Movement analysis: {html.escape(str(fields.get('name') or session.path.stem))}</h1>"]
     info = [["subject", fields.get("name") or "-"], ["session", fields.get("session") or "-"],
             ["notes", fields.get("notes") or "-"], ["recorded", session.meta.get("created", "-")],
             ["source", Path(source.get("path") or source.get("name") or "-").name],
             ["frames", f"{session.meta.get('frames', len(session.times))} "
                        f"({_num(session.times[-1] - session.times[0] if len(session.times) else 0, 1)} s)"]]
-    parts.append(_table(["", ""], [[html.escape(str(a)), html.escape(str(b))] for a, b in info], numeric_from=9))
+    parts.append(_table(["", ""], info, numeric_from=9))
     key = _key_frame(session)
     if key is not None:
         images["keyframe"] = key
@@ -253,7 +265,7 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
         images["cycles"] = cycle_chart(session.gait["cycles"], panel=(520, 340), text=PRINT_TEXT)
         parts.append("<p><img src=\"cycles\" width=\"680\"></p><p class='small'>Knee and hip flexion over the gait "
                      "cycle (heel strike to heel strike), mean and one SD per side. Events: "
-                     f"{html.escape(session.gait.get('method', ''))}.</p>")
+                     f"{html.escape(str(session.gait.get('method', '')))}.</p>")
     if other is not None:
         parts.append("<h2>Before and after</h2>")
         parts.append(_table(["", "before", "after", "change"], _differences(other, session)))
@@ -279,12 +291,3 @@ def _differences(before: Session, after: Session) -> list[list[str]]:
             rows.append([label, _num(x, 2), _num(y, 2), "-" if x is None or y is None else f"{y - x:+.2f}"])
     return rows
 
-
-def write_html(report: Report, path: str | Path) -> Path:
-    """The self-contained HTML file, complete or not at all."""
-    from poseapp.io.atomic import replacing
-
-    path = Path(path)
-    with replacing(path) as tmp:
-        tmp.write_text(report.html(embedded=True), encoding="utf-8")
-    return path

@@ -16,6 +16,8 @@ PARITY_IMAGES = [UPSTREAM / "MPII.jpg", *sorted(MPII_DIR.glob("*.jpg"))]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["POSEAPP_WEIGHTS_SOURCE"] = str(UPSTREAM)
+DETECTOR_DIR = SHARED / "data" / "person-detector"
+os.environ["POSEAPP_DETECTOR_SOURCE"] = str(DETECTOR_DIR)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

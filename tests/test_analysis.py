@@ -49,7 +49,7 @@ def test_live_and_batch_options_share_one_record():
     assert shared <= {f.name for f in dataclasses.fields(LiveSettings)}
     own = {f.name for f in dataclasses.fields(VideoOptions)} - shared
     assert own == {"max_gap", "cutoff_hz", "annotate", "batch_size", "overwrite", "start_s", "end_s", "formats",
-                   "gait", "height_m", "scale_line", "calibration"}
+                   "gait", "people", "height_m", "scale_line", "calibration"}
     assert LiveSettings().smooth == "oneeuro" and VideoOptions().smooth == "none"
     assert LiveSettings(model="II").engine_key() == VideoOptions(model="ii").engine_key()
 

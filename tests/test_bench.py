@@ -65,8 +65,12 @@ def test_report_for_one_variant_against_upstream(tmp_path):
     spread = row["ratio_onnx_vs_tflite_spread"]
     assert row["ratio_onnx_vs_tflite"] == spread["median"] and spread["p10"] <= spread["median"] <= spread["p90"]
     assert row["onnx"]["runs"] == row["tflite"]["runs"] == 3 and "samples_ms" not in row["onnx"]
-    for key in ("preprocess_full_frame", "preprocess_crop", "decode", "end_to_end_full_frame", "end_to_end_auto"):
+    for key in ("preprocess_full_frame", "preprocess_crop", "decode", "end_to_end_full_frame", "end_to_end_auto",
+                "end_to_end_auto_search"):
         assert row[key]["median_ms"] > 0, key
+    # the person detector against the window search, timed in turns in one process
+    assert row["end_to_end_auto"]["forward_passes"] <= 5 < 20 < row["end_to_end_auto_search"]["forward_passes"]
+    assert 0 < row["ratio_auto_detector_vs_search"]["median"]
     assert set(row["throughput"]) == {"1", "2", "4", "8"} and row["best_batch"]["fps"] > 0
     assert report["machine"]["versions"]["onnxruntime"] and report["peak_rss_mb"] > 0
 

@@ -43,6 +43,7 @@ def test_cpu_bundle_builds_and_runs(tmp_path):
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["found"] and len(result["keypoints"]) == 16 and result["backend"] == "onnx"
     assert result["torch_importable"] is False and result["window"] == "poseapp"
+    assert result["localiser"] == "detector"  # the bundled detector's graph, offline and without POSEAPP_*
     assert "(cpu flavour)" in result["about"]  # the build date and flavour reach the About box
     # another variant on first use: its upstream file converted and its graph written without torch
     env["POSEAPP_WEIGHTS_SOURCE"] = str(UPSTREAM)

@@ -103,3 +103,61 @@ def test_the_method_says_whom_the_walker_rule_followed(results):
                          ({"walker": None, "frames_looked_at": 2}, "nobody seen walking")):
         write_json(path, meta | {"options": {"roi": "track", "person": "walker"}, "walker": walker})
         assert said in build_report(path).html()
+
+
+def test_markup_in_every_field_of_the_result_and_gait_files_is_escaped(results, tmp_path):
+    """Issue 36, item 1: markup placed in the result's and the gait file's fields (strings where
+    numbers belong too) reaches the HTML as text, never as markup."""
+    from poseapp.gui.report_pdf import write_report
+    from poseapp.report import build_report
+
+    _, path = results
+    evil = "<script>alert(1)</script>"
+    meta = json.loads(path.read_text())
+    for stats in meta["range_of_motion"].values():
+        stats.update(frames=evil, min=evil, max=evil, range=evil)
+    meta["subject"] = {"name": evil, "session": evil, "notes": evil}
+    meta["source"] = {"path": evil, "name": evil}
+    meta["created"] = evil
+    meta["options"] = {"roi": evil, "person": evil, "smooth": evil, "threshold": evil, "flip": evil, "scales": evil}
+    meta["models"] = [evil]
+    meta["weights"] = {evil: {"upstream_file": evil, "git_blob": evil, "sha256": evil}}
+    write_json(path, meta)
+    gait_path = path.with_name("clip_gait.json")
+    gait = json.loads(gait_path.read_text())
+    for side in gait["sides"].values():
+        for stats in side.values():
+            if isinstance(stats, dict):
+                stats.update(n=evil, mean=evil, sd=evil)
+    gait["method"] = evil
+    write_json(gait_path, gait)
+    report = build_report(path)
+    assert "<script>" not in report.html() and "&lt;script&gt;" in report.html()
+    write_report(report, tmp_path / "evil.pdf")
+    assert "<script>" not in (tmp_path / "evil.html").read_text()
+
+
+def test_a_pdf_cut_short_replaces_nothing(results, tmp_path, monkeypatch):
+    """Issue 36, item 2: Qt's PDF writer reports no write error, so a full disk left a cut PDF under
+    the final name. The PDF is checked whole before it replaces the earlier report, and the HTML
+    is not replaced either."""
+    from poseapp.gui import report_pdf
+    from poseapp.report import build_report
+
+    _, path = results
+    out = tmp_path / "report.pdf"
+    report = build_report(path)
+    report_pdf.write_report(report, out)
+    good_pdf, good_html = out.read_bytes(), out.with_suffix(".html").read_bytes()
+    printer = report_pdf._print
+
+    def cut_short(report, doc, dest):  # what a full disk leaves: the file's first part
+        pages = printer(report, doc, dest)
+        dest.write_bytes(dest.read_bytes()[:len(good_pdf) // 3])
+        return pages
+
+    monkeypatch.setattr(report_pdf, "_print", cut_short)
+    with pytest.raises(OSError, match="incomplete"):
+        report_pdf.write_report(report, out)
+    assert out.read_bytes() == good_pdf and out.with_suffix(".html").read_bytes() == good_html
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []

@@ -24,6 +24,7 @@ class CaptureThread(QThread):
     opened = Signal(str, int, float)  # name, frame count (0: live or unknown), fps
     position = Signal(int)  # index of the frame just captured
     ended = Signal(str, int)  # why ('end of file', 'camera stopped', ...), index of the last frame
+    frame_read = Signal(object, int)  # the frame as read and its epoch: shown while the analysis catches up
 
     def __init__(self, slot: LatestSlot, ready: threading.Event | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -144,6 +145,7 @@ class CaptureThread(QThread):
             self._last_index = frame.index
             self.slot.put((frame, time.perf_counter(), epoch), wait=5.0 if self.lossless and not source.live else 0.0)
             self.captured += 1
+            self.frame_read.emit(frame, epoch)
             self.rate.tick()
             now = time.perf_counter()
             if now - self._last_position > 0.2:  # the seek bar needs 5 updates a second, not 30

@@ -36,14 +36,14 @@ from poseapp.gait import summary_lines
 from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
-from poseapp.gui.report_pdf import write_pdf
+from poseapp.gui.report_pdf import write_report
 from poseapp.gui.settings_panel import SettingsPanel
 from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
 from poseapp.io.video import VIDEO_SUFFIXES
 from poseapp.pipeline import LatestSlot, LiveResult, RecordingGait
-from poseapp.report import build_report, write_html
+from poseapp.report import build_report
 
 
 def user_folder() -> Path:
@@ -51,6 +51,11 @@ def user_folder() -> Path:
     from platformdirs import user_documents_dir
 
     return Path(user_documents_dir()) / "poseapp"
+
+
+#: Frames as read are shown once the last analysed frame is this old (s): a slow model's poses
+#: are not painted over at the camera's rate, and a source never waits for its first pose.
+RAW_AFTER_S = 1.0
 
 
 class MainWindow(QMainWindow):
@@ -93,6 +98,8 @@ class MainWindow(QMainWindow):
         self.source_fps = 30.0
         self.source_info: dict = {}
         self.source_epoch = 0
+        self._result_at = 0.0  # when the last analysed frame was shown (perf_counter)
+        self.raw_frames_shown = 0  # frames shown as read, before or between analysed ones
         self.latency_ms = 0.0
         self._build_toolbar()
         self._build_status()
@@ -101,6 +108,7 @@ class MainWindow(QMainWindow):
         self.capture.position.connect(self._position)
         self.capture.ended.connect(self._ended)
         self.worker.result.connect(self.show_result)
+        self.capture.frame_read.connect(self.show_frame)
         self.worker.loading.connect(self._loading)
         self.worker.loaded.connect(self._loaded)
         self.worker.configured.connect(self.capture.refresh)
@@ -337,11 +345,26 @@ class MainWindow(QMainWindow):
                      "Play, or Record for the gait")
 
     # results
+    @Slot(object, int)
+    def show_frame(self, frame, epoch: int) -> None:
+        """A frame as the capture read it, shown while no analysed frame of its epoch is on screen
+        or the last one is over ``RAW_AFTER_S`` old: the view never stays blank or on the previous
+        source while a model loads, the detector looks, or a slow model catches up."""
+        if epoch < self.source_epoch:
+            return
+        shown = self.last_result
+        if shown is not None and shown.epoch == epoch and time.perf_counter() - self._result_at < RAW_AFTER_S:
+            return
+        self.view.mirrored = self.panel.mirror.isChecked()
+        self.view.show_rgb(frame.rgb[:, ::-1] if self.view.mirrored else frame.rgb)
+        self.raw_frames_shown += 1
+
     @Slot(object)
     def show_result(self, result: LiveResult) -> None:
         if result.epoch < self.source_epoch:
             return  # a frame of a source that has since been closed
         self.last_result = result
+        self._result_at = time.perf_counter()
         self.latency_ms = 1000 * (time.perf_counter() - result.captured_at)
         labels = self.panel.chosen_angles() if self.panel.labels.isChecked() else ()
         self.view.mirrored = self.panel.mirror.isChecked()
@@ -487,8 +510,7 @@ class MainWindow(QMainWindow):
         out = result.with_name(result.stem + "_report.pdf")
         try:
             report = build_report(result, subject={"name": subject})
-            pages = write_pdf(report, out)
-            write_html(report, out.with_suffix(".html"))
+            pages, _ = write_report(report, out)
         except (PoseappError, OSError) as exc:
             self.message(f"no report: {exc}")
             return None

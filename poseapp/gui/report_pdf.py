@@ -38,21 +38,55 @@ def document(report: Report) -> QTextDocument:
     return doc
 
 
+def _print(report: Report, doc: QTextDocument, dest: Path) -> int:
+    """Print ``doc`` onto A4 pages at ``dest``; returns the page count."""
+    writer = QPdfWriter(str(dest))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setResolution(96)
+    writer.setTitle(report.title)
+    writer.setCreator("poseapp")
+    doc.setPageSize(QSizeF(writer.width(), writer.height()))  # lay out on the A4 page to count pages
+    doc.print_(writer)
+    pages = doc.pageCount()
+    del writer  # closes the file
+    return pages
+
+
+def check_whole_pdf(path: Path, final: Path) -> None:
+    """OSError unless ``path`` is a whole PDF: its header, and its trailer's ``startxref`` and
+    ``%%EOF`` at the end. Qt's writer reports no write error (a full disk leaves a cut file)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(5)
+            f.seek(max(0, size - 2048))
+            tail = f.read()
+    except OSError as exc:
+        raise OSError(f"Qt could not write the PDF {final}: {exc.strerror or exc}") from exc
+    if head != b"%PDF-" or b"startxref" not in tail or b"%%EOF" not in tail:
+        raise OSError(f"the PDF {final} came out incomplete ({size} bytes; is the disk full?): nothing replaced")
+
+
 def write_pdf(report: Report, path: str | Path) -> int:
     """The report as an A4 PDF at ``path``, complete or not at all; returns its page count."""
     doc = document(report)
     path = Path(path)
     with replacing(path) as tmp:
-        writer = QPdfWriter(str(tmp))
-        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-        writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-        writer.setResolution(96)
-        writer.setTitle(report.title)
-        writer.setCreator("poseapp")
-        doc.setPageSize(QSizeF(writer.width(), writer.height()))  # lay out on the A4 page to count pages
-        doc.print_(writer)
-        pages = doc.pageCount()
-        del writer  # closes the file
-        if not tmp.exists() or tmp.stat().st_size == 0:
-            raise OSError(f"Qt could not write the PDF {path}")
+        pages = _print(report, doc, tmp)
+        check_whole_pdf(tmp, path)
     return pages
+
+
+def write_report(report: Report, pdf: str | Path) -> tuple[int, Path]:
+    """The report's PDF at ``pdf`` and its HTML beside it, both or neither: each is written whole
+    under a partial name and checked (the PDF read back as a whole file) before either replaces an
+    earlier report. Returns the PDF's page count and the HTML's path."""
+    pdf = Path(pdf)
+    page = pdf.with_suffix(".html")
+    doc = document(report)
+    with replacing(page) as html_tmp, replacing(pdf) as pdf_tmp:
+        html_tmp.write_text(report.html(embedded=True), encoding="utf-8")
+        pages = _print(report, doc, pdf_tmp)
+        check_whole_pdf(pdf_tmp, pdf)
+    return pages, page

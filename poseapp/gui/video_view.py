@@ -9,16 +9,20 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from poseapp.angles import BY_NAME
-from poseapp.draw import draw_pose
+from poseapp.draw import draw_label, draw_pose
 from poseapp.joints import INDEX
 from poseapp.pipeline import LiveResult
 
 
 def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...], mirror: bool) -> np.ndarray:
-    """The frame with skeleton, crop box and the chosen angles' values at their joints (RGB)."""
+    """The frame with skeleton, crop box and the chosen angles' values at their joints (RGB); a
+    frame without the person says "nobody found" instead of drawing a box on the empty scene."""
     out = draw_pose(result.frame.rgb, result.pose, threshold)
     if mirror:
         out = np.ascontiguousarray(out[:, ::-1])
+    if not result.pose.found:
+        draw_label(out, "nobody found", (10, 30))
+        return out
     width = out.shape[1]
     # labels sized to the person (their box), not the frame: a small subject gets small labels
     scale = float(np.clip(result.pose.box.size / 500, 0.45, max(0.6, max(out.shape[:2]) / 1000)))
@@ -32,8 +36,7 @@ def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...],
         text = f"{value:.0f}"
         (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         at = _free_spot(int(x), int(y), w, h, placed)
-        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
-        cv2.putText(out, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        draw_label(out, text, at, scale, 1)
     return out
 
 

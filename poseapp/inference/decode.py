@@ -60,9 +60,16 @@ def _parabola(a: np.ndarray, b: np.ndarray, c: np.ndarray, inside: np.ndarray) -
 
 
 def to_image(points: np.ndarray, box: Box, size: int) -> np.ndarray:
-    """Input-pixel joints -> original-image pixels, undoing the crop and resize of ``box``."""
+    """Input-pixel joints -> original-image pixels, undoing the crop, resize and turn of ``box``."""
     out = points.copy()
     scale = box.size / size
-    out[:, 0] = box.x + points[:, 0] * scale
-    out[:, 1] = box.y + points[:, 1] * scale
+    if not box.angle:
+        out[:, 0] = box.x + points[:, 0] * scale
+        out[:, 1] = box.y + points[:, 1] * scale
+        return out
+    c, s = np.cos(box.angle), np.sin(box.angle)
+    u, v = (points[:, 0] - size / 2) * scale, (points[:, 1] - size / 2) * scale
+    cx, cy = box.centre
+    out[:, 0] = cx + u * c - v * s
+    out[:, 1] = cy + u * s + v * c
     return out

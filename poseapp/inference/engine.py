@@ -31,7 +31,7 @@ def check_shape(rgb: np.ndarray) -> None:
 
 def snap(box: Box) -> Box:
     """Round a box to whole pixels, as the crop does, so decoding undoes exactly that crop."""
-    return Box(int(round(box.x)), int(round(box.y)), max(1, int(round(box.size))))
+    return Box(int(round(box.x)), int(round(box.y)), max(1, int(round(box.size))), box.angle)
 
 
 def onto(maps: np.ndarray, src: Box, dst: Box, size: int) -> np.ndarray:

@@ -12,6 +12,8 @@ is then exact to within half an input pixel, below the decoder's one-pixel grid.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -27,8 +29,20 @@ def full_box(height: int, width: int) -> Box:
     return Box((width - side) // 2, (height - side) // 2, side)
 
 
+def grid_starts(length: int, side: float, step: float, most: int) -> list[float]:
+    """Starts of windows or tiles of ``side`` from 0 to ``length - side`` (centred when the
+    window is longer), ``step`` apart or wider so that there are at most ``most``."""
+    if side >= length:
+        return [(length - side) / 2]
+    n = min(math.ceil((length - side) / step) + 1, most)
+    return list(np.linspace(0, length - side, n))
+
+
 def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
-    """Cut ``box`` (integer-rounded) out of an HxWx3 image, zero outside it, resized to size x size."""
+    """Cut ``box`` (integer-rounded) out of an HxWx3 image, zero outside it, resized to size x size;
+    a turned box (``Box.angle``) is turned upright (``_turned``)."""
+    if box.angle:
+        return _turned(image, box, size)
     x0, y0, side = int(round(box.x)), int(round(box.y)), max(1, int(round(box.size)))
     h, w = image.shape[:2]
     sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
@@ -41,6 +55,24 @@ def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     if dx1 > dx0 and dy1 > dy0:
         out[dy0:dy1, dx0:dx1] = _resize(image[sy0:sy1, sx0:sx1], dx1 - dx0, dy1 - dy0)
     return out
+
+
+def _turned(image: np.ndarray, box: Box, size: int) -> np.ndarray:
+    """A turned crop: the upright square around it cut as usual (area-averaged when shrinking), at
+    the resolution the crop asks for, then turned about its centre so the crop's axes are upright."""
+    c, s = math.cos(box.angle), math.sin(box.angle)
+    spread = abs(c) + abs(s)
+    m = int(math.ceil(size * spread))
+    cx, cy = box.centre
+    half = box.size * spread / 2
+    outer = Box(round(cx - half), round(cy - half), max(1, round(2 * half)))  # whole pixels, as cut
+    region = crop_square(image, outer, m)
+    per = m / outer.size  # region pixels per image pixel
+    a = (box.size / size) * per * np.array([[c, -s], [s, c]])  # region pixels per crop pixel, turned
+    t = (np.array([cx - outer.x, cy - outer.y]) * per - 0.5) + a @ np.array([0.5 - size / 2, 0.5 - size / 2])
+    warp = np.hstack([a, t[:, None]]).astype(np.float32)
+    return cv2.warpAffine(region, warp, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT)
 
 
 def _resize(region: np.ndarray, width: int, height: int) -> np.ndarray:

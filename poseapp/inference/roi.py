@@ -3,7 +3,11 @@
 One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
 
 - ``full``: upstream's input, the whole frame padded to a square. Fine when the person fills it.
-- ``auto``: a search for the person in a single image. A multi-scale grid of square windows is
+- ``auto``: a search for the person in a single image. First the learned person detector
+  (``detector``, one pass; on overlapping tiles when the whole frame finds nobody): each of the
+  best three detections is one crop, turned upright, for the chosen model, and the poses are
+  chosen among as below. Where the detector finds nobody (or is not on this machine), and
+  ``fallback`` allows, the window search of earlier versions runs: a multi-scale grid of square windows is
   run as one batch through a search model (by default RT, the cheapest), each window scored by
   the mean of its 16 heatmap peaks. For the best windows on distinct people, the chosen variant
   looks at the window itself and at two ever closer crops around the joints (``refine``), and the
@@ -29,6 +33,7 @@ One interface, ``Localiser.locate(engine, rgb) -> Pose``, with the modes:
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -36,14 +41,16 @@ from typing import Protocol
 
 import numpy as np
 
-from poseapp.errors import PoseappError
+from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.inference.appearance import blend, signature, similarity
+from poseapp.inference.detector import MIN_TILT, Detection, Detector
 from poseapp.inference.engine import Engine
-from poseapp.inference.preprocess import full_box
-from poseapp.joints import FLIP
+from poseapp.inference.preprocess import full_box, grid_starts
+from poseapp.joints import FLIP, INDEX
 from poseapp.pose import Box, Pose
 from poseapp.sides import mirrored_closer
 
+log = logging.getLogger(__name__)
 MODES = ("auto", "full", "track")
 #: Whom to take where several people are in view: ``auto`` the largest, most central one;
 #: ``largest``; ``centre`` (nearest the frame's centre); or a point (x, y) in frame pixels: the
@@ -96,16 +103,38 @@ class FullFrame:
         return pose
 
 
-def joint_box(pose: Pose, threshold: float, margin: float, minimum: float) -> Box | None:
-    """A square around the joints scoring at least ``threshold``, ``margin`` times their extent."""
+def joint_box(pose: Pose, threshold: float, margin: float, minimum: float, turn: bool = False) -> Box | None:
+    """A square around the joints scoring at least ``threshold``, ``margin`` times their extent;
+    with ``turn``, turned upright along the body (``body_angle``) when it leans more than ``MIN_TILT``."""
     kp = pose.keypoints
     good = kp[kp[:, 2] >= threshold]
     if len(good) < 4:
         return None
-    lo, hi = good[:, :2].min(0), good[:, :2].max(0)
+    angle = body_angle(pose, threshold) if turn else 0.0
+    angle = angle if abs(angle) > MIN_TILT else 0.0
+    c, s = math.cos(angle), math.sin(angle)
+    axes = np.array([[c, s], [-s, c]])  # rows: the crop's x and y axes in the image
+    local = good[:, :2] @ axes.T
+    lo, hi = local.min(0), local.max(0)
     side = max(float((hi - lo).max()) * margin, minimum)
-    cx, cy = (lo + hi) / 2
-    return Box(cx - side / 2, cy - side / 2, side)
+    cx, cy = ((lo + hi) / 2) @ axes
+    return Box(float(cx) - side / 2, float(cy) - side / 2, side, angle)
+
+
+def body_angle(pose: Pose, threshold: float) -> float:
+    """The turn that stands ``pose`` upright (``Box.angle``): from the pelvis (else the hips'
+    midpoint) up to the thorax (else the neck); 0 when those joints are not sure."""
+    kp = pose.keypoints
+    sure = kp[:, 2] >= threshold
+    pelvis, thorax, neck = INDEX["pelvis"], INDEX["thorax"], INDEX["upper_neck"]
+    hips = [INDEX["right_hip"], INDEX["left_hip"]]
+    low = pelvis if sure[pelvis] else None
+    high = thorax if sure[thorax] else (neck if sure[neck] else None)
+    if high is None or (low is None and not sure[hips].all()):
+        return 0.0
+    bottom = kp[low, :2] if low is not None else kp[hips, :2].mean(0)
+    down = bottom - kp[high, :2]
+    return math.atan2(-float(down[0]), float(down[1])) if np.hypot(*down) > 0 else 0.0
 
 
 class AutoSearch:
@@ -123,8 +152,10 @@ class AutoSearch:
                  overlap: float = 1 / 3, refinements: int = 2, margin: float = 1.35,
                  joint_threshold: float = 0.2, min_score: float = 0.1, people: int = 3,
                  tolerance: float = 0.8, batch: int = 16, max_positions: int = 8,
-                 min_agreement: float = 0.1) -> None:
+                 min_agreement: float = 0.1, detector: Detector | None = None, fallback: bool = True) -> None:
         self.search = search
+        self.detector = detector
+        self.fallback = fallback
         self.scales = scales
         self.overlap = overlap
         self.refinements = refinements
@@ -145,8 +176,8 @@ class AutoSearch:
         for scale in self.scales:
             side = scale * short
             step = side * (1 - self.overlap)
-            xs = _positions(width, side, step, self.max_positions)
-            ys = _positions(height, side, step, self.max_positions)
+            xs = grid_starts(width, side, step, self.max_positions)
+            ys = grid_starts(height, side, step, self.max_positions)
             boxes += [Box(x, y, side) for y in ys for x in xs]
         return boxes
 
@@ -238,10 +269,49 @@ class AutoSearch:
         pose.extra["agreement"] = round(float(np.mean(gaps < 0.25 * extent)), 3)
         return closest.score >= self.min_score and pose.extra["agreement"] >= self.min_agreement
 
+    def detected_people(self, engine: Engine, rgb: np.ndarray, person: Person = "auto") -> tuple[list[Pose], int]:
+        """The detector's people (at most ``people``: the best, or for a point the nearest it), each
+        posed by ``engine`` on its crop (``Detection.crop``; a turned crop is also looked at upright
+        and the better-scoring look kept: the detector's turn is unsure when the body is only partly
+        in view), found when the pose scores ``min_score``; the tiles when the whole frame finds
+        nobody. For a point, only detections whose box holds it (a backlit person the detector
+        misses is not swapped for another). Returns the poses and the passes."""
+        before = self.detector.passes
+        found = self.detector.detect(rgb) or self.detector.detect_tiles(rgb)
+        passes = self.detector.passes - before
+        if isinstance(person, tuple):  # only someone whose box holds the point: else the search looks there
+            found = [d for d in found if _distance(_detection_box(d), person) == 0]
+        found = found[:self.people]
+        if not found:
+            return [], passes
+        crops = [d.crop() for d in found]
+        turned = [i for i, c in enumerate(crops) if c.angle]
+        upright = [Box(crops[i].x, crops[i].y, crops[i].size) for i in turned]
+        looks = engine.predict_batch([rgb] * (len(crops) + len(upright)), crops + upright)
+        poses = looks[:len(crops)]
+        for i, other in zip(turned, looks[len(crops):]):  # the model's own confidence settles the turn
+            if other.score > poses[i].score:
+                poses[i] = other
+        for pose, d in zip(poses, found):
+            pose.found = pose.score >= self.min_score
+            pose.extra.update(detector_score=round(d.score, 3), rank_score=pose.score, localiser="detector")
+        return poses, passes + len(looks) * engine.passes
+
     def find_people(self, engine: Engine, rgb: np.ndarray, person: Person = "auto",
-                    alike: Callable[[Pose], float] | None = None) -> tuple[list[Pose], int]:
-        """The shortlisted people (``shortlist``), each as ``engine`` refined them and with
-        ``present`` decided, and the forward passes spent."""
+                    alike: Callable[[Pose], float] | None = None, search: bool = False) -> tuple[list[Pose], int]:
+        """The people in the frame, each with ``present`` decided, and the forward passes spent: the
+        detector's (``detected_people``); where it finds nobody, with ``fallback`` or at a picked
+        point, the window search's shortlist (``shortlist``), each as ``engine`` refined them; else one pose not
+        found. ``search``: the window search at once (a person the detector never found)."""
+        spent = 0
+        if self.detector is not None and not search:
+            people, spent = self.detected_people(engine, rgb, person)
+            if people:
+                return people, spent
+            if not (self.fallback or isinstance(person, tuple)):
+                nobody = Pose(np.zeros((16, 3), np.float32), full_box(*rgb.shape[:2]), engine.model, found=False)
+                nobody.extra.update(localiser="detector", refused="the person detector found nobody")
+                return [nobody], spent
         windows = self.candidates(engine, rgb)
         short = self.shortlist(windows, person, alike)
         looks = short if self.search is None else engine.predict_batch([rgb] * len(short), [p.box for p in short])
@@ -255,17 +325,35 @@ class AutoSearch:
             people.append(pose)
             own += len(chain)
         for pose in people:
-            pose.extra["windows"] = len(windows)
-            pose.extra["search_variant"] = (self.search or engine).variant.name
-        return people, len(windows) + own * engine.passes
+            pose.extra.update(windows=len(windows), search_variant=(self.search or engine).variant.name,
+                              localiser="window search")
+        return people, spent + len(windows) + own * engine.passes
 
     def locate(self, engine: Engine, rgb: np.ndarray, person: Person | None = None) -> Pose:
         """The chosen person's pose; ``person`` overrides ``self.person`` for this call."""
         person = self.person if person is None else person
         people, passes = self.find_people(engine, rgb, person)
         pose = self.choose(people, *rgb.shape[:2], person)
+        if pose.found and pose.extra.get("localiser") == "detector" and self.refinements:
+            pose, closer = self.closer_look(engine, rgb, pose)
+            passes += closer
         pose.extra["forward_passes"] = passes
         return pose
+
+    def closer_look(self, engine: Engine, rgb: np.ndarray, pose: Pose) -> tuple[Pose, int]:
+        """The chosen person looked at once more, on the crop their joints ask for (``margin``
+        around them, turned upright with the body); the better-scoring of the two looks is kept
+        (the detector's crop is sized from two points, the joints' from the whole skeleton).
+        Returns the pose and the passes spent."""
+        box = joint_box(pose, self.joint_threshold, self.margin, 0.5 * pose.box.size, turn=True)
+        if box is None:
+            return pose, 0
+        closer = engine.predict(rgb, box)
+        if closer.score <= pose.score:
+            return pose, engine.passes
+        closer.found = True
+        closer.extra.update({k: v for k, v in pose.extra.items() if k != "rank_score"}, closer_look=True)
+        return closer, engine.passes
 
 
 class Track:
@@ -328,11 +416,12 @@ class Track:
         self.lost_frames = 0
         self.kept = False  # whether a follow has kept the person (not only searches found them)
         self.seen_score = 0.0  # the score of the last pose that found them
+        self.found_by = "detector"  # how they were found: one the detector misses is looked for by the search
 
     def reset(self) -> None:
         """Forget the person: the next frame is searched for (after a seek or a scene cut)."""
         self.previous, self.last_seen, self.lost_frames, self.look, self.looks = None, None, 0, None, 0
-        self.since_check, self.kept, self.seen_score = 0, False, 0.0
+        self.since_check, self.kept, self.seen_score, self.found_by = 0, False, 0.0, "detector"
 
     def pick(self, x: float, y: float) -> None:
         """Follow the person at or nearest (x, y) from the next frame on (a click, ``--person X,Y``)."""
@@ -416,9 +505,10 @@ class Track:
         return (self.lost_frames - self.patience) % self.search_every != self.search_every - 1
 
     def _crop_from(self, pose: Pose) -> Box:
-        """The crop for a neighbouring frame: around ``pose``'s confident joints (a weak pose
-        without any: its own crop again)."""
-        return joint_box(pose, self.search.joint_threshold, self.search.margin, 0.5 * pose.box.size) or pose.box
+        """The crop for a neighbouring frame: around ``pose``'s confident joints, turned upright
+        along a leaning body (a weak pose without any: its own crop again)."""
+        return joint_box(pose, self.search.joint_threshold, self.search.margin, 0.5 * pose.box.size,
+                         turn=True) or pose.box
 
     def look_back(self, engine: Engine, rgbs: list[np.ndarray], found: Pose) -> list[Pose | None]:
         """The person of ``found`` followed back through the earlier frames ``rgbs`` (oldest first,
@@ -494,8 +584,10 @@ class Track:
         (``same_look``; on the spot where the follow dropped them, centres within ``stay`` of
         their size apart, ``drift_look`` as for a follow: light and background change a walker's
         colours along the way), or when someone else looks nearly as alike (within ``distinct``:
-        a team in one colour) and the best is not where the person was last seen (within ``reach``)."""
-        people, passes = self.search.find_people(engine, rgb, alike=lambda p: self._alike(rgb, p))
+        a team in one colour) and the best is not where the person was last seen (within ``reach``).
+        A person first found by the window search (the detector missed them) is looked for by it again."""
+        people, passes = self.search.find_people(engine, rgb, alike=lambda p: self._alike(rgb, p),
+                                                 search=self.found_by == "window search")
         alike = [self._alike(rgb, p) if p.found else -1.0 for p in people]
         order = np.argsort(alike)[::-1]
         pose, best = people[order[0]], alike[order[0]]
@@ -520,6 +612,7 @@ class Track:
             return
         box = self.search.where(pose)
         self.last_seen, self.lost_frames, self.seen_score = (*box.centre, box.size), 0, pose.score
+        self.found_by = pose.extra.get("localiser", self.found_by)
         if pose.score >= self.keep_score:
             sig = signature(rgb, pose.keypoints, self.search.joint_threshold)
             if sig is not None:
@@ -600,17 +693,16 @@ def _distance(box: Box | None, point: tuple[float, float]) -> float:
     return math.dist(box.centre, point)
 
 
+def _detection_box(d: Detection) -> Box:
+    """A detection's box as a square around its centre (for ``_distance`` to a point)."""
+    (x0, y0), (x1, y1) = d.box[:2], d.box[2:]
+    side = float(max(x1 - x0, y1 - y0))
+    return Box(float(x0 + x1) / 2 - side / 2, float(y0 + y1) / 2 - side / 2, side)
+
+
 def _apart(a: Box, b: Box) -> bool:
     """Two joint boxes belong to different people when their centres are over half a box apart."""
     return math.dist(a.centre, b.centre) > 0.5 * max(a.size, b.size)
-
-
-def _positions(length: int, side: float, step: float, most: int) -> list[float]:
-    """Window starts from 0 to ``length - side`` (centred when the window is longer), at most ``most``."""
-    if side >= length:
-        return [(length - side) / 2]
-    n = min(math.ceil((length - side) / step) + 1, most)
-    return list(np.linspace(0, length - side, n))
 
 
 def choose_person(localiser: Localiser, person: Person, only: bool = False) -> None:
@@ -629,8 +721,21 @@ def choose_person(localiser: Localiser, person: Person, only: bool = False) -> N
         search.person = person
 
 
-def make_localiser(mode: str, engine: Engine) -> Localiser:
-    """A new localiser for ``mode``; ``auto`` (and ``track``'s searches) use RT beside a bigger ``engine``.
+def make_detector(engine: Engine) -> Detector | None:
+    """The person detector on ``engine``'s threads; None (said once in the log) when its file
+    cannot be had here (offline, never fetched): localisation then falls back to the window search."""
+    try:
+        return Detector(threads=getattr(engine, "threads", None), spin=getattr(engine, "spin", True))
+    except (MissingWeightsError, PoseappError, ImportError) as exc:
+        log.warning("no person detector (%s): the window search finds people instead", exc)
+        return None
+
+
+def make_localiser(mode: str, engine: Engine, detector: bool = True) -> Localiser:
+    """A new localiser for ``mode``: the person detector first (``detector``); the window search
+    (``auto`` on single images as a fallback where the detector finds nobody, and everywhere
+    without a detector) uses RT beside a bigger ``engine``. A video track starts only on a
+    detection: no fallback there (the search's phantoms on furniture).
 
     If RT's weights cannot be had, ``engine`` searches itself: slower, never wrong.
     """
@@ -638,12 +743,14 @@ def make_localiser(mode: str, engine: Engine) -> Localiser:
         return FullFrame()
     if mode not in MODES:
         raise PoseappError(f"unknown localisation mode {mode!r}; choose from {', '.join(MODES)}")
+    found = make_detector(engine) if detector else None
+    fallback = mode == "auto" or found is None
     search = None
-    if engine.model != "RT":
+    if engine.model != "RT" and fallback:
         try:
             search = Engine("RT", device=engine.backend.device, backend=engine.backend.name,
                             spin=getattr(engine, "spin", True), threads=getattr(engine, "threads", None))
         except PoseappError:
             search = None
-    auto = AutoSearch(search)
+    auto = AutoSearch(search, detector=found, fallback=fallback)
     return Track(auto) if mode == "track" else auto

@@ -1,6 +1,6 @@
 """The ONNX file format's few messages that a graph of ours needs, written as protobuf bytes.
 
-A model, its graph, nodes, attributes (int, float, ints), tensors (raw little-endian data) and
+A model, its graph, nodes, attributes (int, float, ints, string), tensors (raw little-endian data) and
 typed inputs and outputs. The ``onnx`` package would do it through protobuf, but it is 31 MB of
 install (a C extension, and a protobuf that MediaPipe's pin clashes with) for six messages; the
 app and its bundle run without it. ``tests/model/test_onnx_proto.py`` reads what this writes back
@@ -16,7 +16,7 @@ import numpy as np
 
 IR_VERSION = 8
 FLOAT, INT64 = 1, 7  # TensorProto.DataType
-_ATTR_FLOAT, _ATTR_INT, _ATTR_INTS = 1, 2, 7  # AttributeProto.AttributeType
+_ATTR_FLOAT, _ATTR_INT, _ATTR_STRING, _ATTR_INTS = 1, 2, 3, 7  # AttributeProto.AttributeType
 _DTYPES = {np.dtype(np.float32): FLOAT, np.dtype(np.int64): INT64}
 
 
@@ -50,7 +50,9 @@ def tensor(name: str, array: np.ndarray) -> bytes:
     return dims + _int(2, code) + _str(8, name) + _bytes(9, array.astype(array.dtype.newbyteorder("<")).tobytes())
 
 
-def _attribute(name: str, value: int | float | Sequence[int]) -> bytes:
+def _attribute(name: str, value: int | float | str | Sequence[int]) -> bytes:
+    if isinstance(value, str):
+        return _str(1, name) + _str(4, value) + _int(20, _ATTR_STRING)
     if isinstance(value, float):
         return _str(1, name) + _varint(2 << 3 | 5) + struct.pack("<f", value) + _int(20, _ATTR_FLOAT)
     if isinstance(value, int):
@@ -59,7 +61,7 @@ def _attribute(name: str, value: int | float | Sequence[int]) -> bytes:
 
 
 def node(op: str, inputs: Iterable[str], outputs: Iterable[str], name: str = "",
-         **attributes: int | float | Sequence[int]) -> bytes:
+         **attributes: int | float | str | Sequence[int]) -> bytes:
     """A NodeProto of the default domain."""
     return (b"".join(_str(1, i) for i in inputs) + b"".join(_str(2, o) for o in outputs) + _str(3, name)
             + _str(4, op) + b"".join(_bytes(5, _attribute(k, v)) for k, v in attributes.items()))

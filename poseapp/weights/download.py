@@ -48,8 +48,8 @@ def text_progress(label: str) -> Progress:
 
 
 def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, timeout: float = 30,
-          limit: int = MAX_WEIGHTS_BYTES) -> Path:
-    """Download ``url`` to ``dest`` and check its git blob id; return ``dest``.
+          limit: int = MAX_WEIGHTS_BYTES, digest: Callable[[bytes], str] = git_blob_id) -> Path:
+    """Download ``url`` to ``dest`` and check its hash (``digest``: the git blob id unless told); return ``dest``.
 
     At most ``limit`` bytes, and no more than the server's Content-Length: a source streaming
     past either is cut off with an error and its bytes deleted.
@@ -90,9 +90,9 @@ def fetch(url: str, dest: Path, blob: str, progress: Progress | None = None, tim
             f"could not download {url}: {reason}. Offline? Point POSEAPP_WEIGHTS_SOURCE at a folder "
             "of upstream model files, or run `poseapp weights import DIR`."
         ) from exc
-    got = git_blob_id(part.read_bytes())
+    got = digest(part.read_bytes())
     if got != blob:
         part.unlink(missing_ok=True)
-        raise MissingWeightsError(f"{dest.name} from {url} is corrupt: git blob id {got}, expected {blob}")
+        raise MissingWeightsError(f"{dest.name} from {url} is corrupt: hash {got}, expected {blob}")
     part.replace(dest)
     return dest

@@ -43,6 +43,11 @@ def _manifest_text() -> str:
     return (Path(__file__).resolve().parents[2] / "weights" / "manifest.json").read_text()
 
 
+def manifest_section(key: str) -> dict:
+    """One top-level section of ``weights/manifest.json`` as it is written (the detector's, say)."""
+    return json.loads(_manifest_text())[key]
+
+
 @lru_cache(maxsize=1)
 def load_manifest() -> Manifest:
     """Parse ``weights/manifest.json`` (packaged as ``poseapp/_data`` in a wheel)."""

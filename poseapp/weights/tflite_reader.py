@@ -1,7 +1,9 @@
 """A minimal TFLite flatbuffer reader: tensors, operators and constant data, no TensorFlow.
 
-Only the fields the converter needs are decoded (schema.fbs field order). Float16 weights that
-upstream stores behind DEQUANTIZE ops are followed back to their constant and widened to float32.
+Only the fields the converters need are decoded (schema.fbs field order). Float16 weights that
+upstream stores behind DEQUANTIZE ops are followed back to their constant and widened to float32;
+weights stored in TFLite's sparse format (behind DENSIFY ops, as in MediaPipe's person detector)
+are densified once, here, from their dimension metadata.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flatbuffers.table import Table
 
 from poseapp.errors import PoseappError
 
-CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, TRANSPOSE_CONV = 3, 4, 6, 67
+CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, TRANSPOSE_CONV, DENSIFY = 3, 4, 6, 67, 124
 _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 9: np.int8}
 
 
@@ -44,6 +46,10 @@ class _Node:
         start = self.t.Vector(o)
         return [_Node(self.t.Bytes, self.t.Indirect(start + 4 * k)) for k in range(self.t.VectorLen(o))]
 
+    def table(self, i: int) -> _Node | None:
+        o = self._field(i)
+        return _Node(self.t.Bytes, self.t.Indirect(self.t.Pos + o)) if o else None
+
     def array(self, i: int, dtype) -> np.ndarray:
         o = self._field(i)
         if not o:
@@ -64,6 +70,7 @@ class Operator:
     code: int
     inputs: list[int]
     outputs: list[int]
+    options: _Node | None = None  # the builtin options table, read by the converter that knows its type
 
 
 class TFLiteGraph:
@@ -86,10 +93,15 @@ class TFLiteGraph:
             for tensor, t in zip(self.tensors, graph.tables(0)):
                 raw = buffers[t.scalar(2, Uint32Flags)]
                 if raw is not None and raw.size:
-                    tensor.data = raw.view(tensor.dtype).reshape(tensor.shape)
+                    values = raw.view(tensor.dtype)
+                    sparsity = t.table(6)
+                    tensor.data = (values.reshape(tensor.shape) if sparsity is None
+                                   else densify(values, tensor.shape, sparsity))
             self.inputs = [int(i) for i in graph.array(1, np.int32)]
+            self.outputs = [int(i) for i in graph.array(2, np.int32)]
             self.operators = [
-                Operator(codes[o.scalar(0, Uint32Flags)], list(o.array(1, np.int32)), list(o.array(2, np.int32)))
+                Operator(codes[o.scalar(0, Uint32Flags)], list(o.array(1, np.int32)), list(o.array(2, np.int32)),
+                         o.table(4))
                 for o in graph.tables(3)
             ]
         except (IndexError, struct.error, ValueError) as exc:
@@ -105,11 +117,56 @@ class TFLiteGraph:
         return data if data.size else None
 
     def constant(self, index: int) -> np.ndarray:
-        """A constant tensor as float32, following a DEQUANTIZE back to its float16 source."""
+        """A constant tensor as float32, following DEQUANTIZE and DENSIFY back to their source."""
         tensor = self.tensors[index]
         if tensor.data is None:
             op = self._producer.get(index)
-            if op is None or op.code != DEQUANTIZE:
+            if op is None or op.code not in (DEQUANTIZE, DENSIFY):
                 raise PoseappError(f"TFLite tensor {tensor.name!r} is not a constant")
             return self.constant(op.inputs[0])
         return tensor.data.astype(np.float32)
+
+
+def densify(values: np.ndarray, shape: tuple[int, ...], sparsity: _Node) -> np.ndarray:
+    """A tensor stored in TFLite's sparse format, dense: ``values`` walked through the dimension
+    metadata (dense or CSR, in traversal order, blocked dimensions split by the block map)."""
+    order = [int(d) for d in sparsity.array(0, np.int32)]
+    block_map = [int(d) for d in sparsity.array(1, np.int32)]
+    levels = sparsity.tables(2)
+    n = len(shape)
+    if sorted(order) != list(range(len(levels))) or len(order) != n + len(block_map):
+        raise ValueError("sparse tensor with inconsistent dimension metadata")
+    dense_sizes = [lv.scalar(1, Int32Flags) for lv in levels]
+    block = {dim: dense_sizes[order.index(n + k)] for k, dim in enumerate(block_map)}
+    out = np.zeros(shape, values.dtype)
+    index = [0] * len(order)
+
+    def walk(level: int, pos: int) -> None:
+        if level == len(levels):
+            dense = list(index[:n])
+            for k, dim in enumerate(block_map):
+                dense[dim] = dense[dim] * block[dim] + index[n + k]
+            out[tuple(dense)] = values[pos]
+            return
+        meta = levels[level]
+        if meta.scalar(0, Int8Flags) == 0:  # DENSE
+            for i in range(dense_sizes[level]):
+                index[order[level]] = i
+                walk(level + 1, pos * dense_sizes[level] + i)
+            return
+        segments, indices = (_index_vector(meta, field) for field in (2, 4))
+        for k in range(int(segments[pos]), int(segments[pos + 1])):
+            index[order[level]] = int(indices[k])
+            walk(level + 1, k)
+
+    walk(0, 0)
+    return out
+
+
+def _index_vector(meta: _Node, type_field: int) -> np.ndarray:
+    """A DimensionMetadata's segments (field 2) or indices (field 4): an Int32, Uint16 or Uint8 vector."""
+    kind = meta.scalar(type_field, Int8Flags)
+    table = meta.table(type_field + 1)
+    if table is None or kind not in (1, 2, 3):
+        raise ValueError("sparse dimension without its index vector")
+    return table.array(0, {1: np.int32, 2: np.uint16, 3: np.uint8}[kind])
