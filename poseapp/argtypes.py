@@ -30,6 +30,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "max-gap": (0, 100_000),
     "lr": (1e-8, 10.0),
     "val-fraction": (0.0, 0.9),
+    "start": (0.0, 1e7),  # seconds into a video (115 days): NaN and infinity are refused
+    "end": (0.0, 1e7),
 }
 
 

@@ -128,13 +128,22 @@ def output_paths(name: str, out_dir: Path) -> dict[str, Path]:
                     "people": out_dir / f"{name}_people.csv"}
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute through its links; a link loop (which ``resolve`` raises on) stays
+    as written, made absolute, so that its video alone fails when opened, not the whole batch."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
+
+
 def output_names(sources: list[Path]) -> dict[Path, str]:
     """Each source's output name: its stem, unless another source has the same stem; then its path
     below the sources' common folder (``subjA/clip``), and the suffix too if that still collides."""
     stems: dict[str, list[Path]] = {}
     for s in sources:
         stems.setdefault(s.stem, []).append(s)
-    resolved = [s.resolve() for s in sources]
+    resolved = [_resolved(s) for s in sources]
     root = Path(os.path.commonpath([r.parent for r in resolved])) if sources else Path()
     names: dict[Path, str] = {}
     for s, r in zip(sources, resolved):

@@ -465,9 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "nearest that pixel of the first frame")
     sp.set_defaults(func=cmd_video)
 
-    sp.add_argument("--start", type=float, default=0.0, metavar="S",
+    sp.add_argument("--start", type=float_in("start"), default=0.0, metavar="S",
                     help="analyse from this time in seconds (--person's point is then on that frame)")
-    sp.add_argument("--end", type=float, default=None, metavar="S", help="analyse up to this time in seconds")
+    sp.add_argument("--end", type=float_in("end"), default=None, metavar="S",
+                    help="analyse up to this time in seconds")
     sp.add_argument("--formats", default="csv,json", metavar="LIST",
                     help="result files, comma-separated: " + ", ".join(FORMATS) + " (CSV and JSON are always made)")
     sp.add_argument("--gait", action="store_true",

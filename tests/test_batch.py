@@ -344,3 +344,28 @@ def test_walker_is_refused_for_a_single_image(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["image", str(SHARED / "efficientpose-upstream" / "MPII.jpg"), "--person", "walker"])
     assert stop.value.code == 2 and "needs a recorded video" in capsys.readouterr().err
+
+
+def test_a_symlink_loop_among_the_inputs_fails_alone(tmp_path, capsys):
+    """Issue 36, item 9: a link loop among the inputs aborted the whole batch (``resolve`` raised
+    in ``output_names``); it is now one failed video and the others are analysed."""
+    from poseapp.cli import main
+    from tests.io.test_video import POSETRACK
+
+    (tmp_path / "a.mp4").symlink_to(tmp_path / "b.mp4")
+    (tmp_path / "b.mp4").symlink_to(tmp_path / "a.mp4")
+    out = tmp_path / "out"
+    code = main(["video", str(tmp_path / "a.mp4"), str(POSETRACK), "--out", str(out), "--quality", "fast"])
+    said = capsys.readouterr()
+    assert code == 2 and "Traceback" not in said.err and "1 done, 0 skipped, 1 failed" in said.err + said.out
+    assert (out / f"{POSETRACK.stem}.csv").is_file()
+
+
+def test_start_and_end_must_be_finite(capsys):
+    """Issue 36, item 13: ``--start nan`` was accepted."""
+    from poseapp.cli import main
+
+    for bad in (["--start", "nan"], ["--end", "inf"], ["--start", "-1"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["video", "x.mp4", "--out", "o", *bad])
+        assert stop.value.code == 2 and bad[0] in capsys.readouterr().err
