@@ -221,7 +221,22 @@ def evaluate(engine: Engine, roi: str, cases: list[Case], detector: bool = True)
         nobody.append({"score": round(pose.score, 3), "agreement": pose.extra.get("agreement"), "found": pose.found})
     return {"limbs_pck@0.5": round(100 * correct / counted, 1), "with_a_pose": round(found / len(cases), 3),
             "nobody_pictures_with_a_pose": sum(p["found"] for p in nobody), "ms_per_image": round(ms, 1),
-            "cases": details, "nobody_pictures": nobody}
+            "groups": groups(details), "cases": details, "nobody_pictures": nobody}
+
+
+def groups(details: list[dict]) -> dict:
+    """Per kind of case (the hard cases' edge, small, lying; the darkened ones): how many, how many
+    with a pose, and their mean limbs PCK (a case without a pose counting 0), in percent."""
+    kinds: dict[str, list[dict]] = {}
+    for d in details:
+        first = d["case"].split()[0]
+        if first in ("edge", "small", "lying"):
+            kinds.setdefault(first, []).append(d)
+        if "(low light)" in d["case"]:
+            kinds.setdefault("low light", []).append(d)
+    return {k: {"cases": len(v), "with_a_pose": sum(d["found"] for d in v),
+                "mean_limbs_pck": round(100 * sum(d["pose_limbs_pck"] for d in v if d["found"]) / len(v), 1)}
+            for k, v in kinds.items()}
 
 
 def nobody_pictures() -> list[np.ndarray]:

@@ -332,7 +332,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             counts["passes"] += pose.extra.get("forward_passes", engine.passes)
             counts["tracked"] += bool(pose.extra.get("tracked"))
             people = crowd.pop(frame.index, {})
-            chosen = followed_id(pose, people, options.threshold)
+            chosen = followed_id(pose, people, options.threshold) if people else None
             crowd_rows.extend((frame.index, frame.time_s, i, i == chosen, p.keypoints) for i, p in people.items())
             if writer is not None:
                 writer.write(draw_people(frame.rgb, pose, people, chosen, options.threshold))

@@ -225,6 +225,8 @@ def bench_variant(variant: str, frame: np.ndarray, threads: int, runs: int, back
     row["end_to_end_auto_search"] = {k: v for k, v in whole["search"].items() if k != "samples_ms"}
     row["end_to_end_auto_search"]["forward_passes"] = searched.locate(default, frame).extra["forward_passes"]
     row["ratio_auto_detector_vs_search"] = ratio(whole["detector"]["samples_ms"], whole["search"]["samples_ms"])
+    if detected.detector is not None:
+        row["detector_pass"] = timed(lambda: detected.detector.detect(frame), runs)
     row["throughput"] = {}
     for n in BATCHES:
         xb = np.repeat(x, n, 0)

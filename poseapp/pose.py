@@ -24,6 +24,10 @@ class Box:
     def centre(self) -> tuple[float, float]:
         return self.x + self.size / 2, self.y + self.size / 2
 
+    def holds(self, point) -> bool:
+        """Whether ``point`` (x, y) lies in the square (its upright extent)."""
+        return self.x <= point[0] <= self.x + self.size and self.y <= point[1] <= self.y + self.size
+
     def scaled(self, factor: float) -> Box:
         """The square with the same centre and ``factor`` times the side."""
         grow = self.size * (factor - 1) / 2

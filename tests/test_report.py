@@ -59,13 +59,13 @@ def test_report_pdf_and_html(results, tmp_path, capsys):
 
 
 def test_before_and_after(results, tmp_path):
-    from poseapp.gui.report_pdf import write_pdf
+    from poseapp.gui.report_pdf import write_report
     from poseapp.report import build_report
 
     before, after = results
     report = build_report(after, compare=before)
     assert "Before and after" in report.body and "orange" in report.body
-    pages = write_pdf(report, tmp_path / "compare.pdf")
+    pages, _ = write_report(report, tmp_path / "compare.pdf")
     assert pdf_text(tmp_path / "compare.pdf")[0] == pages >= 4
 
 

@@ -68,16 +68,6 @@ def check_whole_pdf(path: Path, final: Path) -> None:
         raise OSError(f"the PDF {final} came out incomplete ({size} bytes; is the disk full?): nothing replaced")
 
 
-def write_pdf(report: Report, path: str | Path) -> int:
-    """The report as an A4 PDF at ``path``, complete or not at all; returns its page count."""
-    doc = document(report)
-    path = Path(path)
-    with replacing(path) as tmp:
-        pages = _print(report, doc, tmp)
-        check_whole_pdf(tmp, path)
-    return pages
-
-
 def write_report(report: Report, pdf: str | Path) -> tuple[int, Path]:
     """The report's PDF at ``pdf`` and its HTML beside it, both or neither: each is written whole
     under a partial name and checked (the PDF read back as a whole file) before either replaces an

@@ -226,6 +226,21 @@ class TorchBackend:
         return static_in, static_out, graph
 
 
+def session_options(threads: int | None = None, spin: bool = True):
+    """ONNX Runtime's CPU session options: ``threads`` for the operators (None: its choice), one
+    thread between them, every graph optimisation, and busy-waiting only with ``spin``."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxBackend:
     """An exported graph run by ONNX Runtime on the CPU; ``threads`` None lets it choose.
 
@@ -242,14 +257,8 @@ class OnnxBackend:
         except ImportError as exc:
             raise PoseappError("the onnx backend needs onnxruntime: pip install onnxruntime") from exc
         self.path = str(path)
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if not spin:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(path), session_options(threads, spin),
+                                            providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
 
     def run(self, batch: np.ndarray) -> np.ndarray:

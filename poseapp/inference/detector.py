@@ -29,8 +29,8 @@ from poseapp.pose import Box
 SIZE = 224
 STRIDES = (8, 16, 32, 32, 32)
 MIN_SCORE = 0.5
-#: A tile shows clutter magnified: its detections must score higher (the truck picture's door
-#: gave 0.64 on a tile; the people found only on tiles of the shared images scored 0.70-0.98).
+#: A tile shows clutter magnified: its detections must score higher (at 0.5 a tile of the truck
+#: picture took its door for a person: ``tests/inference/test_roi.py``'s nobody-pictures).
 TILE_MIN_SCORE = 0.7
 NMS_IOU = 0.3
 ROI_SCALE = 1.25
@@ -57,6 +57,16 @@ def anchors() -> np.ndarray:
 _ANCHORS = anchors()
 
 
+def upright_turn(down: np.ndarray, min_tilt: float = MIN_TILT) -> float:
+    """The ``Box.angle`` that stands a body upright in its crop, from the direction ``down`` its
+    body points (head to hips, in image pixels); 0 when it leans no more than ``min_tilt``, so an
+    upright walker's crop is not jittered by a few degrees."""
+    if not np.hypot(*down):
+        return 0.0
+    angle = math.atan2(-float(down[0]), float(down[1]))
+    return angle if abs(angle) > min_tilt else 0.0
+
+
 @dataclass
 class Detection:
     """One person: the detector's score, a box (x0, y0, x1, y1) and four points (4, 2), in image pixels."""
@@ -69,12 +79,9 @@ class Detection:
         """The square crop of the whole body: centred on the hips' midpoint, ``2 * scale`` times
         the body-size radius wide, rotated upright when the body leans more than ``min_tilt``."""
         hips, top = self.points[0], self.points[1]
-        down = hips - top
-        radius = max(float(np.hypot(*down)), 1.0)
-        angle = math.atan2(-float(down[0]), float(down[1]))
+        radius = max(float(np.hypot(*(hips - top))), 1.0)
         side = 2 * scale * radius
-        return Box(float(hips[0]) - side / 2, float(hips[1]) - side / 2, side,
-                   angle if abs(angle) > min_tilt else 0.0)
+        return Box(float(hips[0]) - side / 2, float(hips[1]) - side / 2, side, upright_turn(hips - top, min_tilt))
 
 
 def decode(raw: np.ndarray, logits: np.ndarray, min_score: float = MIN_SCORE) -> list[Detection]:
@@ -124,15 +131,10 @@ class Detector:
     def __init__(self, path: str | None = None, threads: int | None = None, spin: bool = True) -> None:
         import onnxruntime as ort
 
+        from poseapp.inference.backends import session_options
         from poseapp.weights.detector_file import ensure_detector
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        if not spin:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(path or ensure_detector()), options,
+        self.session = ort.InferenceSession(str(path or ensure_detector()), session_options(threads, spin),
                                             providers=["CPUExecutionProvider"])
         self.passes = 0  # detector passes run, for the forward-pass count of a result
 
@@ -172,9 +174,9 @@ class Detector:
 
 def exposed(rgb: np.ndarray, dark: float = 128, target: float = 230) -> np.ndarray:
     """An under-exposed input brightened for the detector (its 99th percentile under ``dark``
-    raised to ``target``), as a camera's auto-exposure would: the detector, trained on ordinary
-    exposures, missed 7 of the image test bed's 12 low-light pictures as they are and 1 brightened.
-    The pose model still sees the frame as it is."""
+    raised to ``target``), as a camera's auto-exposure would: the detector was trained on ordinary
+    exposures (the image test bed's darkened pictures: ``groups`` in its JSON). The pose model
+    still sees the frame as it is."""
     top = float(np.percentile(rgb[::2, ::2], 99))
     if top >= dark:
         return rgb

@@ -5,10 +5,10 @@ pose scores ``min_score``. From then on each one is followed as one person is (`
 the next frame's crop from this frame's joints, all people in one batch, so the cost grows with
 the number of people, never with a search grid. The detector runs again every ``detect_every``
 frames for newcomers (the whole frame and its tiles: far people too), and on any frame where
-someone was lost; a detection whose hips lie inside
-a followed person's joints is that person. Someone lost is kept ``memory`` frames: a newcomer who
-looks like them (``appearance``, ``same_look``) takes their id back. Two followed people whose
-crops slid onto the same person are one: the older id stays.
+someone was lost; a detection whose hips lie inside a followed person's joints is that person.
+Someone lost is kept ``memory`` frames: a newcomer who looks like them (``appearance``,
+``same_look``) takes their id back. Two followed people whose crops slid onto the same person
+are one: the older id stays.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class People:
         """Newcomers from the detector: a detection not on anyone in view is posed on its crop and,
         scoring ``min_score``, given the id of a lost person who looks like them, or a new one."""
         extents = [b for b in (joint_box(p.pose, self.threshold, 1.0, 1.0) for p in self._in_view()) if b is not None]
-        new = [d for d in self.detector.detect_everyone(rgb) if not any(_inside(d.points[0], b) for b in extents)]
+        new = [d for d in self.detector.detect_everyone(rgb) if not any(b.holds(d.points[0]) for b in extents)]
         if not new:
             return
         for pose in engine.predict_batch([rgb] * len(new), [d.crop() for d in new]):
@@ -135,6 +135,3 @@ class People:
         if sig is not None:
             p.look = blend(p.look, sig)
 
-
-def _inside(point: np.ndarray, box: Box) -> bool:
-    return box.x <= point[0] <= box.x + box.size and box.y <= point[1] <= box.y + box.size

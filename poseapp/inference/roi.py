@@ -43,7 +43,7 @@ import numpy as np
 
 from poseapp.errors import MissingWeightsError, PoseappError
 from poseapp.inference.appearance import blend, signature, similarity
-from poseapp.inference.detector import MIN_TILT, Detection, Detector
+from poseapp.inference.detector import Detection, Detector, upright_turn
 from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box, grid_starts
 from poseapp.joints import FLIP, INDEX
@@ -105,13 +105,12 @@ class FullFrame:
 
 def joint_box(pose: Pose, threshold: float, margin: float, minimum: float, turn: bool = False) -> Box | None:
     """A square around the joints scoring at least ``threshold``, ``margin`` times their extent;
-    with ``turn``, turned upright along the body (``body_angle``) when it leans more than ``MIN_TILT``."""
+    with ``turn``, turned upright along the body (``body_down``, ``detector.upright_turn``)."""
     kp = pose.keypoints
     good = kp[kp[:, 2] >= threshold]
     if len(good) < 4:
         return None
-    angle = body_angle(pose, threshold) if turn else 0.0
-    angle = angle if abs(angle) > MIN_TILT else 0.0
+    angle = upright_turn(body_down(pose, threshold)) if turn else 0.0
     c, s = math.cos(angle), math.sin(angle)
     axes = np.array([[c, s], [-s, c]])  # rows: the crop's x and y axes in the image
     local = good[:, :2] @ axes.T
@@ -121,9 +120,9 @@ def joint_box(pose: Pose, threshold: float, margin: float, minimum: float, turn:
     return Box(float(cx) - side / 2, float(cy) - side / 2, side, angle)
 
 
-def body_angle(pose: Pose, threshold: float) -> float:
-    """The turn that stands ``pose`` upright (``Box.angle``): from the pelvis (else the hips'
-    midpoint) up to the thorax (else the neck); 0 when those joints are not sure."""
+def body_down(pose: Pose, threshold: float) -> np.ndarray:
+    """The direction ``pose``'s body points, from the thorax (else the neck) down to the pelvis
+    (else the hips' midpoint); zero when those joints are not sure."""
     kp = pose.keypoints
     sure = kp[:, 2] >= threshold
     pelvis, thorax, neck = INDEX["pelvis"], INDEX["thorax"], INDEX["upper_neck"]
@@ -131,10 +130,9 @@ def body_angle(pose: Pose, threshold: float) -> float:
     low = pelvis if sure[pelvis] else None
     high = thorax if sure[thorax] else (neck if sure[neck] else None)
     if high is None or (low is None and not sure[hips].all()):
-        return 0.0
+        return np.zeros(2)
     bottom = kp[low, :2] if low is not None else kp[hips, :2].mean(0)
-    down = bottom - kp[high, :2]
-    return math.atan2(-float(down[0]), float(down[1])) if np.hypot(*down) > 0 else 0.0
+    return bottom - kp[high, :2]
 
 
 class AutoSearch:
@@ -280,7 +278,7 @@ class AutoSearch:
         found = self.detector.detect(rgb) or self.detector.detect_tiles(rgb)
         passes = self.detector.passes - before
         if isinstance(person, tuple):  # only someone whose box holds the point: else the search looks there
-            found = [d for d in found if _distance(_detection_box(d), person) == 0]
+            found = [d for d in found if _detection_box(d).holds(person)]
         found = found[:self.people]
         if not found:
             return [], passes
@@ -688,7 +686,7 @@ def _distance(box: Box | None, point: tuple[float, float]) -> float:
     """From ``point`` to a joint box: 0 inside it, else to its centre (infinite without a box)."""
     if box is None:
         return math.inf
-    if box.x <= point[0] <= box.x + box.size and box.y <= point[1] <= box.y + box.size:
+    if box.holds(point):
         return 0.0
     return math.dist(box.centre, point)
 

@@ -21,7 +21,6 @@ from poseapp.weights.download import Progress, fetch
 from poseapp.weights.manifest import manifest_section
 
 GRAPH_VERSION = 1
-NAME = "detector"
 
 
 @dataclass(frozen=True)

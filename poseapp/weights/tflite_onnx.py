@@ -91,17 +91,16 @@ class _Converter:
             shape = np.array(g.tensors[out].shape, np.int64)
             self.node("Reshape", [self.layout(op.inputs[0]), self.const(f"shape{shape.tolist()}", shape)], y)
         elif op.code == CONCATENATION:
-            axis = op.options.scalar(0, Int32Flags)
-            rank = len(g.tensors[out].shape)
-            axis = axis % rank
-            if all(i in self.nchw for i in op.inputs):
-                axis = _NCHW[axis]
-            self.activation(self.node("Concat", [self.layout(i) if i not in self.nchw or rank != 4
-                                                 else self.name(i) for i in op.inputs], y + "_cat", axis=axis),
-                            op.options.scalar(1, Int8Flags), y)
+            axis = op.options.scalar(0, Int32Flags) % len(g.tensors[out].shape)
+            if all(i in self.nchw for i in op.inputs):  # 4-D activations: joined where they are
+                inputs, axis = [self.name(i) for i in op.inputs], _NCHW[axis]
+            else:
+                inputs = [self.layout(i) for i in op.inputs]
+            self.activation(self.node("Concat", inputs, y + "_cat", axis=axis), op.options.scalar(1, Int8Flags), y)
         else:
             raise PoseappError(f"TFLite operation {op.code} is not supported by the detector's converter")
-        if len(g.tensors[out].shape) == 4 and op.code != RESHAPE:
+        joined_as_given = op.code == CONCATENATION and not all(i in self.nchw for i in op.inputs)
+        if len(g.tensors[out].shape) == 4 and op.code != RESHAPE and not joined_as_given:
             self.nchw.add(out)
 
     def conv(self, op) -> None:
