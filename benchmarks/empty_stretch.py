@@ -1,5 +1,5 @@
 """What a stretch of video with nobody in view costs the tracker: searched every frame against every
-``search_every``th frame after ``patience`` empty frames (``roi.Track``), timed in turns in one process.
+``search_every``th frame after ``patience`` empty frames (``track.Track``), timed in turns in one process.
 
 The frames are real: the MPII truck picture without its driver (the part left of him) for the
 empty stretch, then the whole picture with him. Per model: milliseconds per empty frame past the
@@ -27,9 +27,10 @@ import numpy as np
 from real_footage import DATA
 
 from poseapp.inference.engine import Engine
-from poseapp.inference.roi import Track, make_localiser
 from poseapp.io.atomic import write_json
 from poseapp.io.images import read_rgb
+from poseapp.localise.localiser import make_localiser
+from poseapp.localise.track import Track
 from poseapp.pipeline import LiveAnalyser
 
 TRUCK = DATA / "mmpose-samples" / "mpii" / "051423444.jpg"

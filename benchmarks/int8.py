@@ -33,10 +33,10 @@ from poseapp.evaluation import evaluate  # noqa: E402
 from poseapp.inference.backends import OnnxBackend  # noqa: E402
 from poseapp.inference.engine import Engine  # noqa: E402
 from poseapp.inference.preprocess import preprocess  # noqa: E402
-from poseapp.inference.roi import make_localiser  # noqa: E402
 from poseapp.io.atomic import write_json  # noqa: E402
 from poseapp.io.images import read_rgb  # noqa: E402
 from poseapp.io.mpii import load_mpii  # noqa: E402
+from poseapp.localise.localiser import make_localiser  # noqa: E402
 from poseapp.pose import Box  # noqa: E402
 
 

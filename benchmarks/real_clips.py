@@ -32,9 +32,10 @@ import numpy as np
 from real_footage import LIMBS, SAMPLES, Case, _coco_people, build, measure_and_report
 
 from poseapp.inference.engine import Engine
-from poseapp.inference.roi import HeldFrames, make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.video import VideoReader, VideoWriter
+from poseapp.localise.localiser import make_localiser
+from poseapp.localise.track import HeldFrames
 from poseapp.presets import PRESETS
 
 SIZE = (640, 360)

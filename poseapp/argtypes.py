@@ -21,6 +21,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "batch-size": (1, 256),
     "scales": (0.25, 4.0),
     "runs": (1, 100_000),
+    "clip_frames": (1, 100_000),
     "epochs": (1, 100_000),
     "steps-per-epoch": (1, 10_000_000),
     "batch": (1, 4096),

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import glob
 import json
-import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from poseapp.inference.preprocess import full_box
 from poseapp.io.atomic import partial_path, write_json
 from poseapp.io.folder_lock import folder_lock
 from poseapp.io.records import spreadsheet_safe
+from poseapp.io.schema import MAX_FPS
 from poseapp.io.video import VIDEO_SUFFIXES, Frame, VideoReader, VideoWriter
 from poseapp.outputs import DEFAULT_FORMATS, FORMATS, OutputSet, Row, Session, parse_formats
 from poseapp.outputs.c3d_file import events_left_out
@@ -42,7 +42,7 @@ from poseapp.pose import Pose
 from poseapp.smoothing import mask_low_scores, positions, smooth_trajectory
 
 if TYPE_CHECKING:
-    from poseapp.inference.walker import Walker
+    from poseapp.localise.walker import Walker
 
 #: Where the videos of a batch run: here (``--workers`` processes) or on a Ray cluster.
 EXECUTORS = ("local", "ray")
@@ -50,10 +50,6 @@ EXECUTORS = ("local", "ray")
 #: clip with the defaults (II, tracking with RT's search) peaked at 877 MB resident:
 #: ``/usr/bin/time -v poseapp video demo.mp4 --end 3 --workers 1 --threads 1`` (Sports2D's clip).
 WORKER_MB = 900
-
-
-#: ``--people``: the chosen person only (the clinic's default), or every person in view by id.
-PEOPLE = ("one", "all")
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,6 @@ class VideoOptions(AnalysisOptions):
     end_s: float | None = None  # ... and up to this time
     formats: tuple[str, ...] = DEFAULT_FORMATS  # result files (``poseapp.outputs``); CSV and JSON always
     gait: bool = False  # gait events and parameters after the pose pass (``poseapp.gait``)
-    people: str = "one"  # one: the chosen person's files; all: also every person by id (``<name>_people.csv``)
     height_m: float | None = None  # calibration to metres: one of these three (``poseapp.calibration``)
     scale_line: str | None = None
     calibration: str | None = None
@@ -81,11 +76,6 @@ class VideoOptions(AnalysisOptions):
         super().check()
         if self.batch_size < 1:
             raise PoseappError("--batch-size must be at least 1")
-        if self.people not in PEOPLE:
-            raise PoseappError(f"unknown --people {self.people!r}; choose from {', '.join(PEOPLE)}")
-        if self.people == "all" and (self.roi == "full" or not self.detector):
-            raise PoseappError("--people all follows the person detector's people: it needs --roi track or auto, "
-                               "and not --no-detector")
         if sum(x is not None for x in (self.height_m, self.scale_line, self.calibration)) > 1:
             raise PoseappError("give one of --height, --scale-line and --calibration")
         parse_formats(self.formats)
@@ -111,6 +101,7 @@ class VideoResult:
     range_of_motion: dict[str, dict[str, float]] = field(default_factory=dict)
     name: str = ""  # the outputs' name: the stem, or a relative path where stems collide
     warnings: list[str] = field(default_factory=list)  # done, but the user should know (frames lost...)
+    gait: dict | None = None  # with --gait: the headline figures (``_gait_summary``)
 
     @property
     def fps(self) -> float:
@@ -202,10 +193,10 @@ def _batches(reader: VideoReader, size: int, start_s: float = 0.0, end_s: float 
 
 def _find_walker(source: Path, analyser: FrameAnalyser, options: VideoOptions,
                  progress: Progress | None) -> tuple[Walker | None, dict]:
-    """``--person walker``: the clip looked through for who walks (``inference.walker``) and what
+    """``--person walker``: the clip looked through for who walks (``localise.walker``) and what
     the result's JSON says of it; None and a warning when nobody walked, and the rule ``auto``
     follows instead."""
-    from poseapp.inference.walker import walker_search
+    from poseapp.localise.walker import walker_search
 
     look = walker_search(analyser.localiser, analyser.engine)
     if look is None:
@@ -288,7 +279,10 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
                   progress: Progress | None = None, name: str | None = None) -> VideoResult:
     """Pose, angles and charts for one video, its outputs named ``name`` (default: the stem); never
     raises for a bad input file or an output that cannot be written (the result says why)."""
-    from poseapp.inference.roi import WALKER, HeldFrames, check_point, parse_person
+    from poseapp.draw import draw_people
+    from poseapp.localise.choice import WALKER, check_point, parse_person
+    from poseapp.localise.people import followed_id
+    from poseapp.localise.track import HeldFrames
 
     source, out_dir = Path(source), Path(out_dir)
     name = name or source.stem
@@ -320,7 +314,7 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             writer = VideoWriter(paths["video"], info.fps, info.width, info.height)
         batch = options.batch_size if options.roi == "full" else 1
         held = HeldFrames(analyser.localiser, engine) if batch == 1 else None
-        everyone = _people_tracker(analyser, options)
+        everyone = analyser.everyone
         crowd: dict[int, dict[int, Pose]] = {}  # frame index -> the people in it by id, until kept
         crowd_rows: list[tuple] = []
 
@@ -332,26 +326,25 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
             counts["passes"] += pose.extra.get("forward_passes", engine.passes)
             counts["tracked"] += bool(pose.extra.get("tracked"))
             people = crowd.pop(frame.index, {})
-            chosen = followed_id(pose, people, options.threshold) if people else None
+            chosen = followed_id(pose, people, options.threshold) if people else None  # after ``held``
             crowd_rows.extend((frame.index, frame.time_s, i, i == chosen, p.keypoints) for i, p in people.items())
             if writer is not None:
-                writer.write(draw_people(frame.rgb, pose, people, chosen, options.threshold))
+                writer.write(draw_people(frame.rgb, pose, people, chosen, options.threshold, legend=True))
 
         for frames in _batches(reader, batch, options.start_s, options.end_s):
+            given: list[Pose | None] = [None] * len(frames)
             if batch > 1:
-                poses = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
+                given = engine.predict_batch([f.rgb for f in frames], [None] * len(frames))
             elif walker is not None and frames[0].index < walker.index:
-                poses = [_before_walker(frames[0], engine.model)]
-            else:
-                if walker is not None:
-                    analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),
-                                    only=True, same=following)
-                    walker, following = (walker if options.roi == "auto" else None), True
-                poses = [analyser.analyse(frames[0]).pose]
-            if everyone is not None:
-                crowd[frames[0].index] = everyone.update(engine, frames[0].rgb)
-            for frame, pose in zip(frames, poses):
-                for ready in ([(frame, pose)] if held is None else held.add(frame, pose)):
+                given = [_before_walker(frames[0], engine.model)]
+            elif walker is not None:
+                analyser.follow(walker.point if options.roi == "track" else walker.where(frames[0].time_s),
+                                only=True, same=following)
+                walker, following = (walker if options.roi == "auto" else None), True
+            for frame, pose in zip(frames, given):
+                result = analyser.analyse(frame, pose)
+                crowd[frame.index] = result.people
+                for ready in ([(frame, result.pose)] if held is None else held.add(frame, result.pose)):
                     keep(*ready)
             if progress is not None:
                 progress(source.name, len(times), info.declared_frames, len(times) / (time.perf_counter() - start))
@@ -367,6 +360,9 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         if reader.truncated:
             warnings.append(f"the file ends early: {reader.decoded + reader.lost} of the "
                             f"{info.declared_frames} frames it declares were read")
+        if info.declared_fps > MAX_FPS:
+            warnings.append(f"the file declares {info.declared_fps:g} frames per second, over the {MAX_FPS:g} "
+                            "poseapp takes: 30 assumed for the exports' rate (frame times stay the file's)")
         elapsed = time.perf_counter() - start
         kp = np.array(keypoints, dtype=np.float64)
         kp[~np.array(found)] = np.nan
@@ -423,7 +419,8 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         except BaseException:
             outs.discard()
             raise
-        return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom, name, warnings)
+        return VideoResult(str(source), "done", "", len(t), elapsed, outputs, rom, name, warnings,
+                           meta["gait"] if gait is not None and "error" not in gait else None)
     except PoseappError as exc:
         _remove_outputs(paths)
         return VideoResult(str(source), "failed", str(exc), len(times), name=name)
@@ -441,46 +438,10 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         reader.close()
 
 
-def _people_tracker(analyser: FrameAnalyser, options: VideoOptions):
-    """``--people all``: the tracker of everyone (``inference.people``) on the localiser's detector."""
-    if options.people != "all":
-        return None
-    from poseapp.inference.people import People
-
-    detector = getattr(getattr(analyser.localiser, "search", analyser.localiser), "detector", None)
-    if detector is None:
-        raise PoseappError("--people all needs the person detector, which is not on this machine: "
-                           "`poseapp weights fetch detector` (or `poseapp weights import DIR`)")
-    return People(detector)
 
 
-def followed_id(pose: Pose, people: dict[int, Pose], threshold: float) -> int | None:
-    """The id of the person the chosen pose is on (the nearest joint box within half its size)."""
-    from poseapp.inference.roi import joint_box
-
-    mine = joint_box(pose, threshold, 1.0, 1.0) if pose.found else None
-    if mine is None:
-        return None
-    near = {i: math.dist(mine.centre, b.centre) for i, b in
-            ((i, joint_box(p, threshold, 1.0, 1.0)) for i, p in people.items()) if b is not None}
-    best = min(near, key=near.get, default=None)
-    return best if best is not None and near[best] < 0.5 * mine.size else None
 
 
-def draw_people(rgb: np.ndarray, pose: Pose, people: dict[int, Pose], chosen: int | None,
-                threshold: float) -> np.ndarray:
-    """The annotated frame: every person's skeleton with their id, the chosen one's with its crop
-    box and "followed" beside the id."""
-    from poseapp.draw import draw_label, draw_pose
-
-    out = draw_pose(rgb, pose, threshold, legend=True)
-    for i, p in people.items():
-        if i != chosen:
-            out = draw_pose(out, p, threshold, draw_box=False)
-        kp = p.keypoints[p.keypoints[:, 2] >= threshold]
-        if len(kp):
-            draw_label(out, f"id {i}" + (" (followed)" if i == chosen else ""), kp[:, :2].min(0))
-    return out
 
 
 def write_people_csv(path: Path, rows: list[tuple]) -> Path:
@@ -673,6 +634,22 @@ def _run(sources: list[Path], out_dir: Path, options: VideoOptions, workers: int
     return results
 
 
+def check_cluster(address: str | None, timeout_s: float = 5.0) -> None:
+    """PoseappError, within ``timeout_s``, when a Ray cluster's ``host:port`` cannot be reached:
+    Ray itself waits on an unreachable address for minutes, printing warnings. ``None`` and
+    ``auto`` (a cluster on this machine, or a new local one) are Ray's to find."""
+    import socket
+
+    if address is None or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host or "localhost", int(port)), timeout=timeout_s).close()
+    except (OSError, ValueError) as exc:
+        raise PoseappError(f"cannot reach the Ray cluster at {address} (RAY_ADDRESS) within {timeout_s:g} s: "
+                           f"{getattr(exc, 'strerror', None) or exc}") from None
+
+
 def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
              report: Callable[[VideoResult], None], names: dict[Path, str]) -> list[VideoResult]:
     """The same ``analyse_video`` as Ray tasks; ``RAY_ADDRESS`` picks the cluster (none: a local one).
@@ -684,8 +661,9 @@ def _run_ray(sources: list[Path], out_dir: Path, options: VideoOptions,
         raise PoseappError("--executor ray needs Ray: pip install 'poseapp[cluster]'") from exc
     started = not ray.is_initialized()
     if started:
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
-                 log_to_driver=False)
+        address = os.environ.get("RAY_ADDRESS") or None
+        check_cluster(address)
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(num_cpus=options.threads or 1)(analyse_video)
         pending = {task.remote(str(s), str(out_dir), options, None, names[s]): s for s in sources}

@@ -19,6 +19,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -29,8 +30,8 @@ from poseapp.errors import PoseappError
 from poseapp.inference.decode import peaks
 from poseapp.inference.engine import Engine
 from poseapp.inference.preprocess import full_box, preprocess
-from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
+from poseapp.localise.localiser import make_localiser
 from poseapp.model.variants import get_variant
 from poseapp.pose import Box
 
@@ -252,9 +253,52 @@ def bench_mediapipe(frame: np.ndarray, runs: int) -> dict | None:
     return result
 
 
+def bench_video(clip: Path, threads: int, frames: int = 90, say: Callable[[str], None] = print) -> dict:
+    """Per video frame and per quality preset, what ``poseapp video`` and the window spend: one
+    ``FrameAnalyser`` (``track``) with the person detector and one with the window search alone,
+    on one engine, over the clip's first ``frames`` frames, the two timed in turns frame by frame
+    (the order rotating, each call after ``settle``). The mean counts the searches a track makes
+    when it loses the person; the median is a followed frame's."""
+    from poseapp.analysis import AnalysisOptions, FrameAnalyser, make_engine
+    from poseapp.io.video import VideoReader
+    from poseapp.presets import PRESETS
+
+    with VideoReader(clip) as reader:
+        shown = [f for f, _ in zip(reader, range(frames))]
+    out: dict = {"clip": str(clip), "frames": len(shown), "presets": {}}
+    for name, preset in PRESETS.items():
+        say(f"bench {name} on {clip.name}…")
+        options = AnalysisOptions(model=preset.model, flip=preset.flip, scales=preset.scales, threads=threads)
+        engine = make_engine(options)
+        analysers = {"detector": FrameAnalyser(options), "search": FrameAnalyser(replace(options, detector=False))}
+        for analyser in analysers.values():
+            analyser.use(engine)
+        names = list(analysers)
+        times: dict[str, list[float]] = {k: [] for k in names}
+        passes, posed = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        for i, frame in enumerate(shown):
+            for k in names[i % 2:] + names[:i % 2]:
+                settle()
+                t0 = time.perf_counter()
+                result = analysers[k].analyse(frame)
+                times[k].append(1000 * (time.perf_counter() - t0))
+                passes[k] += result.pose.extra.get("forward_passes", 0)
+                posed[k] += bool(result.pose.found)
+        row: dict = {"model": preset.model, "flip": preset.flip, "scales": list(preset.scales)}
+        for k in names:
+            row[k] = {"mean_ms": round(statistics.fmean(times[k]), 1),
+                      "median_ms": round(statistics.median(times[k]), 1),
+                      "p90_ms": round(float(np.percentile(times[k], 90)), 1), "max_ms": round(max(times[k]), 1),
+                      "passes_per_frame": round(passes[k] / len(shown), 2), "frames_with_pose": posed[k]}
+        row["ratio_mean_detector_vs_search"] = round(row["detector"]["mean_ms"] / row["search"]["mean_ms"], 3)
+        out["presets"][name] = row
+    return out
+
+
 def run_bench(variants: list[str], threads: int, runs: int, image: Path,
-              backends: tuple[str, ...] = ("onnx", "torch"), progress: Callable[[str], None] = print) -> dict:
-    """The whole benchmark as one JSON-ready dict."""
+              backends: tuple[str, ...] = ("onnx", "torch"), progress: Callable[[str], None] = print,
+              clip: Path | None = None, clip_frames: int = 90) -> dict:
+    """The whole benchmark as one JSON-ready dict; with ``clip``, also per video frame (``bench_video``)."""
     import cv2
 
     cv2.setNumThreads(threads)
@@ -264,6 +308,8 @@ def run_bench(variants: list[str], threads: int, runs: int, image: Path,
     for variant in variants:
         progress(f"bench {variant}…")
         report["variants"].append(bench_variant(variant, frame, threads, runs, backends, progress))
+    if clip is not None:
+        report["video"] = bench_video(clip, threads, clip_frames, progress)
     report["mediapipe"] = bench_mediapipe(frame, runs)
     progress("bench MediaPipe…" if report["mediapipe"] else
              "MediaPipe peer skipped: not installed (see the README's benchmark set-up)")
@@ -284,6 +330,12 @@ def format_table(report: dict) -> str:
                      f"{r.get('ratio_onnx_vs_tflite', '-'):>6} {'-' if pre is None else round(pre, 1):>10} "
                      f"{ms(r, 'end_to_end_auto'):>8} {ms(r, 'end_to_end_auto_search'):>9} "
                      f"{r.get('best_batch', {}).get('fps', '-'):>9}")
+    video = report.get("video")
+    for name, row in (video or {}).get("presets", {}).items():
+        d, w = row["detector"], row["search"]
+        lines.append(f"{name} ({row['model']}) per video frame of {Path(video['clip']).name}: detector "
+                     f"{d['mean_ms']:.1f} ms mean ({d['median_ms']:.1f} median), window search {w['mean_ms']:.1f} ms "
+                     f"mean ({w['median_ms']:.1f} median)")
     mp = report.get("mediapipe")
     if mp:
         lines.append(f"MediaPipe {mp['version']}: {mp['per_image']['median_ms']:.1f} ms per image, "

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import read_json, write_json
+from poseapp.io.atomic import write_json
+from poseapp.io.schema import CALIBRATION, MAX_METRES_PER_PIXEL, InvalidError, read_json
 from poseapp.joints import INDEX
 
 #: Stature over the head-top-to-ankle chain (the ankle joint sits 0.039 of stature above the floor).
@@ -95,6 +96,9 @@ def parse_scale_line(text: str) -> tuple[float, float, float, float, float]:
         raise PoseappError(f"--scale-line: the length must be more than 0 metres (got {metres})")
     if math.hypot(x2 - x1, y2 - y1) < 1:
         raise PoseappError("--scale-line: the two points are the same pixel; click two ends of the known length")
+    if metres / math.hypot(x2 - x1, y2 - y1) > MAX_METRES_PER_PIXEL:
+        raise PoseappError(f"--scale-line: {metres:g} m over {math.hypot(x2 - x1, y2 - y1):.0f} pixels is over "
+                           f"{MAX_METRES_PER_PIXEL:g} m a pixel: is the length in metres?")
     return values
 
 
@@ -119,7 +123,7 @@ def pixel_height(xy: np.ndarray) -> tuple[float, int]:
     legs = []
     for s in ("left", "right"):
         flex = angles_from_xy(xy, (f"{s}_knee_flexion", f"{s}_hip_flexion"))
-        straight = np.all([np.nan_to_num(v, nan=180.0) < STRAIGHT_DEG for v in flex.values()], axis=0)
+        straight = np.all([np.abs(np.nan_to_num(v, nan=180.0)) < STRAIGHT_DEG for v in flex.values()], axis=0)
         leg = _length(xy, f"{s}_hip", f"{s}_knee") + _length(xy, f"{s}_knee", f"{s}_ankle")
         legs.append(np.where(straight, leg, np.nan))
     legs = np.stack(legs)
@@ -174,7 +178,7 @@ def floor_line(xy: np.ndarray, times: np.ndarray, still_share: float = 0.5) -> t
 def load(path: str | Path) -> Calibration:
     """A calibration file written by ``Calibration.save``; PoseappError for anything else."""
     path = Path(path)
-    return from_json(read_json(path, "a calibration file"), str(path))
+    return from_json(read_json(path, "a poseapp calibration", CALIBRATION), str(path))
 
 
 def from_json(data: object, source: str) -> Calibration:
@@ -182,6 +186,10 @@ def from_json(data: object, source: str) -> Calibration:
     naming ``source`` when it is not one."""
     if not isinstance(data, dict) or data.get("kind") != FILE_KIND:
         raise PoseappError(f"{source} is not a poseapp calibration")
+    try:
+        CALIBRATION(data, "calibration")
+    except InvalidError as exc:
+        raise PoseappError(f"{source}: {exc}") from None
     try:
         cal = Calibration(float(data["metres_per_pixel"]), float(data.get("floor_deg", 0.0)), str(data["method"]),
                           data.get("height_m"), tuple(data["line"]) if data.get("line") else None,

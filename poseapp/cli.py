@@ -12,9 +12,11 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from poseapp import __version__
+from poseapp.analysis import PEOPLE
 from poseapp.argtypes import float_in, int_in
 from poseapp.batch import EXECUTORS
 from poseapp.draw import DRAW_THRESHOLD
@@ -22,8 +24,8 @@ from poseapp.errors import PoseappError
 from poseapp.evaluation import PROTOCOLS
 from poseapp.extras import TORCH_HINT, needs_torch
 from poseapp.inference.backends import BACKENDS
-from poseapp.inference.roi import MODES
 from poseapp.io.atomic import dumps
+from poseapp.localise.localiser import MODES
 from poseapp.model.variants import VARIANTS
 from poseapp.outputs import FORMATS
 from poseapp.presets import PRESETS, resolve_quality
@@ -103,8 +105,9 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     from poseapp.draw import draw_pose
-    from poseapp.inference.roi import check_point, choose_person, make_localiser, parse_person
     from poseapp.io.images import WRITE_SUFFIXES, read_rgb, write_image
+    from poseapp.localise.choice import check_point, parse_person
+    from poseapp.localise.localiser import make_localiser
 
     if args.out and len(args.paths) > 1 and not Path(args.out).is_dir():
         raise PoseappError("--out must be a folder when several images are given")
@@ -113,7 +116,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     engine = _engine(args)
     localiser = make_localiser(args.roi, engine, args.detector)
     person = parse_person(args.person)
-    choose_person(localiser, person)
+    localiser.set_person(person)
     failures = 0
     for path in args.paths:
         try:
@@ -183,9 +186,9 @@ class _VideoProgress:
     """One status line on stderr: the video, its frames and rate, and the batch so far. On a terminal
     the line is rewritten in place; into a file or pipe a plain line goes out every ``every`` s.
 
-    "overall" counts every frame read so far: of the videos done, and of each pass under way (a
-    look-through for who walks, the pose pass, several videos at once with workers), so it never
-    drops back when one pass ends and the next begins."""
+    Each pass is counted apart: a look-through for who walks has its own line ("looking for who
+    walks"), and "overall" counts the frames analysed by the pose passes (of the videos done and of
+    those under way), never a frame twice."""
 
     def __init__(self, total: int, every: float = 10.0) -> None:
         self.total, self.finished, self.frames, self.failed = total, 0, 0, 0
@@ -199,7 +202,7 @@ class _VideoProgress:
         now = time.perf_counter()
         elapsed = now - self.start
         self.running[name] = done
-        overall = self.frames + sum(self.running.values())
+        overall = self.frames + sum(v for n, v in self.running.items() if ": " not in n)  # pose passes only
         line = (f"[{self.finished + 1}/{self.total}] {name}: {done}{of} frames, {fps:.1f} fps"
                 f"  | overall {overall} frames, {overall / elapsed:.1f} fps")
         if self.tty:
@@ -212,9 +215,9 @@ class _VideoProgress:
         self.finished += 1
         name = Path(result.source).name
         passes = [n for n in self.running if n == name or n.startswith(f"{name}: ")]
-        read = {n: self.running.pop(n) for n in passes}
-        read.pop(name, None)  # the pose pass's frames are the result's
-        self.frames += sum(read.values()) + (result.frames if result.status == "done" else 0)
+        for n in passes:
+            self.running.pop(n)
+        self.frames += result.frames if result.status == "done" else 0
         self.failed += result.status == "failed"
         if result.status == "done":
             line = f"done: {result.frames} frames at {result.fps:.1f} fps -> {', '.join(result.outputs)}"
@@ -222,8 +225,24 @@ class _VideoProgress:
             line = f"{result.status}: {result.reason}"
         start = "\r" if self.tty else ""
         print(f"{start}[{self.finished}/{self.total}] {Path(result.source).name}: {line}", file=sys.stderr, flush=True)
+        if getattr(result, "gait", None):
+            print(f"  gait: {gait_headline(result.gait)}", file=sys.stderr, flush=True)
         for warning in result.warnings:
             print(f"  warning: {warning}", file=sys.stderr, flush=True)
+
+
+def gait_headline(gait: dict) -> str:
+    """The figures a clinician looks at first, in one line: cadence, speed, stance per side."""
+    from poseapp.gait import mean_text
+
+    stance = gait.get("stance_pct") or {}
+    parts = [f"cadence {gait['cadence_steps_per_min']:.1f} steps/min"] if gait.get("cadence_steps_per_min") else []
+    if gait.get("speed_m_per_s") is not None:
+        parts.append(f"speed {gait['speed_m_per_s']:.2f} m/s")
+    if stance.get("mean") is not None:
+        parts.append(f"stance {mean_text(stance, 1)} %")
+    parts.append(f"{gait.get('steps', 0)} steps")
+    return ", ".join(parts)
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -259,7 +278,17 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 def cmd_gait(args: argparse.Namespace) -> int:
     from poseapp.gait import gait_of_recording, summary_lines
+    from poseapp.io.atomic import check_target
+    from poseapp.io.images import WRITE_SUFFIXES
 
+    if args.plot and Path(args.plot).suffix.lower() not in WRITE_SUFFIXES:
+        raise PoseappError(f"--plot {args.plot}: name a .png or .jpg file")
+    if args.save_calibration and not (args.height or args.scale_line or args.calibration):
+        raise PoseappError("--save-calibration saves the calibration used: give --height, --scale-line or "
+                           "--calibration with it")
+    for target in (args.out, args.plot, args.save_calibration):
+        if target:
+            check_target(target)
     result, cal = gait_of_recording(args.csv, args.height, args.scale_line, args.calibration)
     if args.save_calibration and cal is not None:
         cal.save(args.save_calibration)
@@ -343,8 +372,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     import importlib.util
 
     from poseapp.inference.engine import Engine
-    from poseapp.inference.roi import make_localiser
     from poseapp.io.images import read_rgb
+    from poseapp.localise.localiser import make_localiser
 
     engine = Engine("RT", device="cpu", backend="onnx")
     pose = make_localiser("auto", engine).locate(engine, read_rgb(args.image))
@@ -374,7 +403,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         image = found[0]
     backends = tuple(dict.fromkeys(["onnx", *args.backends]))
     report = bench.run_bench([m.upper() for m in args.models], args.threads, args.runs, image, backends,
-                             progress=lambda msg: print(msg, file=sys.stderr))
+                             progress=lambda msg: print(msg, file=sys.stderr),
+                             clip=Path(args.clip) if args.clip else None, clip_frames=args.clip_frames)
     if args.json:
         from poseapp.io.atomic import write_json
 
@@ -455,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--executor", choices=EXECUTORS, default="local",
                     help="ray: fan videos out over a Ray cluster (RAY_ADDRESS; pip install 'poseapp[cluster]')")
     sp.add_argument("--overwrite", action="store_true", help="redo videos whose results exist")
-    sp.add_argument("--people", choices=("one", "all"), default="one",
+    sp.add_argument("--people", choices=PEOPLE, default="one",
                     help="one: the chosen person (default); all: also every person in view, followed with a "
                          "stable id, in <name>_people.csv (and drawn with their ids in --annotate's video)")
     sp.add_argument("--person", type=video_person_arg, default=None,
@@ -546,6 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--runs", type=int_in("runs"), default=50, help="timed runs per measurement, after warm-up")
     sp.add_argument("--backends", nargs="*", default=["torch"], help="our backends besides onnx (torch)")
     sp.add_argument("--image", help="the frame to time on (default: upstream's MPII.jpg from the weights source)")
+    sp.add_argument("--clip", help="also time each quality preset per video frame on this clip (track; the "
+                                   "detector against the window search)")
+    sp.add_argument("--clip-frames", type=int_in("clip_frames"), default=90, help="frames of --clip timed (default 90)")
     sp.add_argument("--json", help="write the full report here")
     sp.set_defaults(func=cmd_bench)
     return p
@@ -556,7 +589,7 @@ EXIT_BAD_INPUT = 2
 
 def person_arg(text: str, video: bool = False) -> str:
     """``--person``, checked when parsed (the point is checked against each frame later)."""
-    from poseapp.inference.roi import parse_person
+    from poseapp.localise.choice import parse_person
 
     try:
         parse_person(text, video)
@@ -599,7 +632,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return launch()
     try:
-        return args.func(args)
+        with warnings.catch_warnings():  # numpy's notes on empty or all-NaN slices are handled where they arise
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="numpy")
+            return args.func(args)
     except PoseappError as exc:
         print(f"poseapp: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -66,3 +66,17 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
     if base is not None:
         out = cv2.addWeighted(out, 0.4, base, 0.6, 0)
     return out
+
+
+def draw_people(rgb: np.ndarray, pose: Pose, people: dict[int, Pose], chosen: int | None,
+                threshold: float = DRAW_THRESHOLD, legend: bool = False) -> np.ndarray:
+    """Every person's skeleton with their id, the chosen one (``pose``, the plots' and the
+    recording's) with its crop box and "followed" beside the id; ``legend`` as for ``draw_pose``."""
+    out = draw_pose(rgb, pose, threshold, legend=legend)
+    for i, p in people.items():
+        if i != chosen:
+            out = draw_pose(out, p, threshold, draw_box=False)
+        kp = p.keypoints[p.keypoints[:, 2] >= threshold]
+        if len(kp):
+            draw_label(out, f"id {i}" + (" (followed)" if i == chosen else ""), kp[:, :2].min(0))
+    return out

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from poseapp.inference.engine import Engine
-from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import Sample
 from poseapp.joints import INDEX, JOINTS
+from poseapp.localise.localiser import make_localiser
 from poseapp.pan_zoom import PanZoomClip
 from poseapp.pose import Pose
 

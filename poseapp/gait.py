@@ -44,6 +44,10 @@ MIN_STEP_GAP_S = 0.25  # 240 steps a minute: faster than any walk
 PROMINENCE_LEGS = 0.1
 CYCLE_POINTS = 101
 MIN_FPS = 15.0
+#: From a heel strike to the next toe off, as a share of a step: the double support in walking
+#: (0.2 at an ordinary pace, 0.5 at stance 75%), the landing foot's own stance in running, where
+#: the other foot left the ground first (0.7 and more). Over this share the recording is a run.
+RUNNING_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,27 @@ class Pass:
     direction: int  # +1: toward the image's right (along the floor), -1: toward its left
 
 
-def _mean_sd(values: list[float]) -> dict[str, float | int | None]:
+#: A mean over fewer steps or strides than this is marked ``few`` wherever it is shown.
+FEW = 3
+
+
+def _mean_sd(values: list[float]) -> dict[str, float | int | bool | None]:
+    """Mean, SD and n of the finite ``values``; ``few`` when n is under ``FEW`` (the SD of one
+    stride is no spread at all)."""
     v = np.array([x for x in values if x is not None and np.isfinite(x)], dtype=np.float64)
     if not len(v):
-        return {"mean": None, "sd": None, "n": 0}
+        return {"mean": None, "sd": None, "n": 0, "few": True}
     return {"mean": round(float(v.mean()), 4), "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4),
-            "n": int(len(v))}
+            "n": int(len(v)), "few": len(v) < FEW}
+
+
+def mean_text(stat: dict | None, digits: int = 2) -> str:
+    """"mean ± sd (n=N)", with "too few" when n is under ``FEW``; "-" without a value."""
+    if not stat or stat.get("mean") is None:
+        return "-"
+    n = stat.get("n", 0)
+    few = ", too few" if isinstance(n, int) and n < FEW else ""
+    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f} (n={n}{few})"
 
 
 def symmetry_index(left: float | None, right: float | None) -> float | None:
@@ -408,6 +427,26 @@ class NoWalkError(GaitError):
     followed is not the one who walked."""
 
 
+class RunningError(GaitError):
+    """The recording is a run (a flight phase between steps): the walking parameters do not apply."""
+
+
+def landing_share(events: list[GaitEvent]) -> float | None:
+    """The median time from a heel strike to the next toe off (of either foot, within the step), as
+    a share of the median step (heel strike to heel strike): ``RUNNING_SHARE`` tells a run; None
+    with fewer than two steps."""
+    ordered = sorted(events, key=lambda e: e.time_s)
+    strikes = [e.time_s for e in ordered if e.kind == "heel_strike"]
+    if len(strikes) < 3:
+        return None
+    gaps = []
+    for a, b in zip(strikes, strikes[1:]):
+        offs = [e.time_s for e in ordered if e.kind == "toe_off" and a < e.time_s < b]
+        if offs:
+            gaps.append(offs[0] - a)
+    return float(np.median(gaps) / np.median(np.diff(strikes))) if gaps else None
+
+
 def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration | None = None,
                  floor_deg: float | None = None) -> dict:
     """The gait parameters of a side-view walk in (T, 16, 2) raw pixel coordinates (NaN: missing;
@@ -445,6 +484,12 @@ def analyse_gait(raw_xy: np.ndarray, times: np.ndarray, calibration: Calibration
 
     events, steps, strides, cycles = _steps_and_strides(found, times, k, unit, sagittal)
     strikes = [e for e in events if e.kind == "heel_strike"]
+    share = landing_share(events)
+    if share is not None and share > RUNNING_SHARE:
+        raise RunningError(
+            f"running: each foot leaves the ground before the other lands (from a heel strike to the next toe "
+            f"off takes {100 * share:.0f}% of a step; walking stays under {100 * RUNNING_SHARE:.0f}%): the gait "
+            "parameters are for walking, and a run is not measured")
 
     per_side = {s: sum(1 for x in strides if x["side"] == s) for s in SIDES}
     if min(per_side.values()) < 1 or len(steps) < 2:
@@ -524,26 +569,21 @@ def summary_lines(result: dict) -> list[str]:
     """The parameters as lines of text for a terminal or a status panel."""
     unit = result["unit"]
 
-    def fmt(stat: dict | None, digits: int = 2, scale: float = 1.0) -> str:
-        if not stat or stat.get("mean") is None:
-            return "-"
-        return f"{stat['mean'] * scale:.{digits}f} ± {stat['sd'] * scale:.{digits}f}"
-
     lines = [f"{len(result['events'])} events in {len(result['passes'])} pass(es) "
              f"({', '.join(p['direction'] for p in result['passes'])}); "
              f"{len(result['steps'])} steps, {len(result['strides'])} strides"]
     if result.get("speed_m_per_s") is not None:
         lines.append(f"walking speed        {result['speed_m_per_s']:.2f} m/s")
     lines.append(f"cadence              {result['cadence_steps_per_min']:.1f} steps/min")
-    lines.append(f"{'':20} {'left':>16} {'right':>16} {'symmetry %':>11}")
+    lines.append(f"{'':20} {'left':>28} {'right':>28} {'symmetry %':>11}")
     rows = (("step time (s)", "step_time_s", 3), (f"step length ({unit})", f"step_length_{unit}", 3),
             ("stride time (s)", "stride_time_s", 3), (f"stride length ({unit})", f"stride_length_{unit}", 3),
             ("stance (%)", "stance_pct", 1), ("swing (%)", "swing_pct", 1),
             ("double support (%)", "double_support_pct", 1))
     for label, key, digits in rows:
         si = result["symmetry_index_pct"].get(key)
-        lines.append(f"{label:20} {fmt(result['sides']['left'][key], digits):>16} "
-                     f"{fmt(result['sides']['right'][key], digits):>16} {'' if si is None else f'{si:.1f}':>11}")
+        lines.append(f"{label:20} {mean_text(result['sides']['left'][key], digits):>28} "
+                     f"{mean_text(result['sides']['right'][key], digits):>28} {'' if si is None else f'{si:.1f}':>11}")
     if result.get("sides_swapped_frames"):
         lines.append(f"left/right labels put back in {result['sides_swapped_frames']} frames")
     return lines

@@ -119,7 +119,7 @@ def default_engine_factory(settings: AnalysisOptions, progress: Progress | None 
 
 class LiveAnalyser(FrameAnalyser):
     """The frame analyser of the live view: its results carry the capture time. With nobody in
-    view for a while, the tracker rests ``REST`` times as long as each search took (``roi.Track``):
+    view for a while, the tracker rests ``REST`` times as long as each search took (``track.Track``):
     frames come as fast as searches end, so a rule in frames would keep the cores busy. While a
     file is recorded frame by frame (``lossless``), the rule is ``poseapp video``'s, in frames."""
 
@@ -148,7 +148,7 @@ class LiveAnalyser(FrameAnalyser):
         self._set_rest()
 
     def _set_rest(self) -> None:
-        from poseapp.inference.roi import Track
+        from poseapp.localise.track import Track
 
         if isinstance(self.localiser, Track):
             self.localiser.rest = 0.0 if self.lossless else self.REST
@@ -286,6 +286,10 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
         problems.append(f"no gait parameters: {exc}")
     except OSError as exc:
         return RecordingGait(problem=f"gait files not written: {exc.strerror or exc}")
+    try:
+        record_calibration(csv_path.with_suffix(".json"), measured.calibration)
+    except (PoseappError, OSError) as exc:
+        problems.append(f"calibration not recorded in the result: {exc}")
     exports = exports_among(formats)
     if exports:
         try:
@@ -297,3 +301,15 @@ def measure_recording(csv_path: Path, formats: tuple[str, ...], height_m: float 
             problems.append(events_left_out((measured.result or {}).get("events"), exports) or "")
     measured.problem = "; ".join(p for p in problems if p)
     return measured
+
+
+def record_calibration(json_path: Path, calibration: Calibration | None) -> None:
+    """Write the calibration a stopped recording was measured with (None: lengths in pixels) into
+    its result JSON, the one record the report, the exports and the gait file agree on (it was
+    only in ``_gait.json``)."""
+    from poseapp.io.atomic import write_json
+    from poseapp.outputs.export import load_result
+
+    meta = load_result(json_path)
+    meta["calibration"] = calibration.to_json() if calibration is not None else None
+    write_json(json_path, meta)

@@ -21,9 +21,9 @@ import numpy as np
 
 from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import read_json
+from poseapp.gait import mean_text
 from poseapp.io.records import Records, read_records
-from poseapp.outputs.export import load_result
+from poseapp.outputs.export import load_gait, load_result
 
 TRUST = (
     "All angles are two-dimensional, measured in the image plane: they hold for movement parallel to it "
@@ -31,7 +31,10 @@ TRUST = (
     "marker-based capture (Stenum, Rossi and Roemmich 2021) found mean absolute errors of about 4 degrees "
     "at the hip and 5.6 at the knee and gait events within about 0.02 s; this software's own error against "
     "markers has not been measured. Normal ranges are the American Academy of Orthopaedic Surgeons' active "
-    "ranges, for orientation only. Metres rest on the calibration stated above."
+    "ranges, for orientation only. Metres rest on the calibration stated above. Signs: hip and knee flexion "
+    "and trunk inclination are positive in flexion (thigh ahead of the trunk, knee bent, trunk leaning "
+    "forward) and negative in extension (thigh behind the trunk, knee bent backward, trunk leaning back), "
+    "forward being the way the person faces; the other angles are unsigned, 0 at full extension."
 )
 
 #: The charts' lettering on the page: drawn at 1.7 times its screen size, then fitted to the text
@@ -66,7 +69,7 @@ def load_session(path: str | Path) -> Session:
     meta = load_result(path)
     records = read_records(path.with_suffix(".csv"))
     gait_path = path.with_name(path.stem + "_gait.json")
-    gait = read_json(gait_path, "a gait file") if gait_path.exists() else None
+    gait = load_gait(gait_path)
     return Session(path, meta, records, gait)
 
 
@@ -172,18 +175,26 @@ def _rom_rows(session: Session) -> list[list[str]]:
         s = rom.get(name) or {}
         normal = NORMAL_RANGES.get(name)
         flag = ""
-        if normal and _num(s.get("max")) != "-" and s["max"] > normal[1]:
+        if normal and (_num(s.get("max")) != "-" and s["max"] > normal[1]
+                       or _num(s.get("min")) != "-" and s["min"] < normal[0]):
             flag = Markup("<span class='flag'>beyond normal</span>")
         rows.append([name.replace("_", " "), _num(s.get("min")), _num(s.get("max")), _num(s.get("range")),
                      f"{normal[0]}-{normal[1]}" if normal else "-", str(s.get("frames", 0)), flag])
     return rows
 
 
-def _gait_rows(gait: dict) -> list[list[str]]:
-    unit = gait["unit"]
-    rows = [["cadence (steps/min)", _num(gait.get("cadence_steps_per_min")), "", ""]]
+def _gait_headline(gait: dict) -> list[list[str]]:
+    """Cadence and speed: of the walk, not of a side."""
+    rows = [["cadence (steps/min)", _num(gait.get("cadence_steps_per_min"))]]
     if gait.get("speed_m_per_s") is not None:
-        rows.append(["walking speed (m/s)", _num(gait["speed_m_per_s"], 2), "", ""])
+        rows.append(["walking speed (m/s)", _num(gait["speed_m_per_s"], 2)])
+    return rows
+
+
+def _gait_rows(gait: dict) -> list[list[str]]:
+    """Each step and stride measure per side (mean ± SD, n, "too few" under 3) and its symmetry."""
+    unit = gait["unit"]
+    rows = []
     for label, key, d in (("step time (s)", "step_time_s", 3), (f"step length ({unit})", f"step_length_{unit}", 3),
                           ("stride time (s)", "stride_time_s", 3),
                           (f"stride length ({unit})", f"stride_length_{unit}", 3), ("stance (%)", "stance_pct", 1),
@@ -191,7 +202,7 @@ def _gait_rows(gait: dict) -> list[list[str]]:
         cells = []
         for side in ("left", "right"):
             s = gait["sides"][side].get(key) or {}
-            cells.append(f"{_num(s.get('mean'), d)} ± {_num(s.get('sd'), d)} (n={s.get('n', 0)})")
+            cells.append(mean_text(s, d) if _num(s.get("mean")) != "-" else "-")
         rows.append([label, *cells, _num(gait["symmetry_index_pct"].get(key))])
     return rows
 
@@ -201,18 +212,26 @@ def _method(session: Session) -> str:
     weights = "; ".join(f"{m}: {w.get('upstream_file') or w.get('file') or 'trained'} "
                         f"(git blob {str(w.get('git_blob', '-'))[:12]}, SHA-256 {str(w.get('sha256', '-'))[:12]})"
                         for m, w in (meta.get("weights") or {}).items() if isinstance(w, dict))
-    cal = meta.get("calibration")
+    cal = meta.get("calibration") or (session.gait or {}).get("calibration")  # results before 2026-12-08
     cal_text = "none: lengths in pixels" if not cal else (
         f"{1000 * cal['metres_per_pixel']:.3f} mm per pixel from "
         + (f"a height of {cal['height_m']} m" if cal.get("method") == "height" else "a line of known length")
         + f", floor tilt {cal.get('floor_deg', 0):.1f} degrees")
     rows = [["software", f"poseapp {meta.get('poseapp', '?')}"], ["models", ", ".join(meta.get("models", []))],
             ["weights", weights or "-"],
-            ["test-time augmentation", f"flip {opts.get('flip', False)}, scales {opts.get('scales', [1.0])}"],
+            ["test-time augmentation", _augmentation(opts)],
             ["person", f"{opts.get('roi', '?')} ({opts.get('person', 'auto')}){_walker_text(meta.get('walker'))}"],
             ["smoothing", str(opts.get("smooth", "none"))], ["joint threshold", str(opts.get("threshold", "-"))],
             ["calibration", cal_text]]
     return _table(["", ""], rows, numeric_from=9)
+
+
+def _augmentation(opts: dict) -> str:
+    """Test-time augmentation in words: "none", or the flip and the scales looked at."""
+    scales = [x for x in (opts.get("scales") or [1.0]) if isinstance(x, (int, float))]
+    parts = (["mirrored look added"] if opts.get("flip") is True else []) + (
+        [f"scales {', '.join(f'{x:g}' for x in scales)}"] if scales and scales != [1.0] else [])
+    return "; ".join(parts) or "none (one look at each crop)"
 
 
 def _walker_text(walker: dict | None) -> str:
@@ -251,29 +270,49 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
     else:
         parts.append("<p class='small'>Key frame: the source video is not where the result says it was.</p>")
     parts.append("<h2>Range of motion</h2>")
-    parts.append(_table(["angle", "min", "max", "range", "normal", "frames", ""], _rom_rows(session)))
+    parts.append(_table(["angle", "min", "max", "range", "normal", "frames", "note"], _rom_rows(session)))
     pages = 2
     parts.append("<h2 style='page-break-before:always'>Angles over time</h2>")
     images["angles"] = angle_chart(session.times, session.angles(), panel=(460, 200), bands=NORMAL_RANGES,
                                    compared=None if other is None else (other.times, other.angles()), text=PRINT_TEXT)
-    legend = "" if other is None else f" Blue: {html.escape(session.label)}; orange: {html.escape(other.label)}."
+    legend = "" if other is None else (f" Blue: this result, {html.escape(session.label)}; orange: the one "
+                                       f"compared, {html.escape(other.label)}.")
     parts.append(f"<p><img src=\"angles\" width=\"680\"></p><p class='small'>Shaded: the normal range.{legend}</p>")
     if session.gait is not None:
         pages += 1
         parts.append("<h2 style='page-break-before:always'>Gait</h2>")
+        parts.append(_table(["", ""], _gait_headline(session.gait)))
         parts.append(_table(["parameter", "left", "right", "symmetry index %"], _gait_rows(session.gait)))
+        parts.append("<p class='small'>Mean ± SD over the steps or strides of each side (n of them); "
+                     "\"too few\" marks a mean over fewer than 3, which says little.</p>")
         images["cycles"] = cycle_chart(session.gait["cycles"], panel=(520, 340), text=PRINT_TEXT)
         parts.append("<p><img src=\"cycles\" width=\"680\"></p><p class='small'>Knee and hip flexion over the gait "
                      "cycle (heel strike to heel strike), mean and one SD per side. Events: "
                      f"{html.escape(str(session.gait.get('method', '')))}.</p>")
     if other is not None:
         parts.append("<h2>Before and after</h2>")
+        parts.extend(f"<p class='flag'>{html.escape(note)}</p>" for note in _not_alike(other, session))
         parts.append(_table(["", "before", "after", "change"], _differences(other, session)))
     pages += 1
     parts.append("<h2 style='page-break-before:always'>Method</h2>")
     parts.append(_method(session))
     parts.append(f"<h2>What the figures can be trusted for</h2><p>{html.escape(TRUST)}</p>")
     return Report(f"Movement analysis {session.path.stem}", "".join(parts), images, pages)
+
+
+def _not_alike(before: Session, after: Session) -> list[str]:
+    """What makes two results less comparable than they look: other models (their angles differ
+    by the model too) or frame rates (events and peaks are timed more or less finely)."""
+    notes = []
+    a, b = sorted(before.meta.get("models") or []), sorted(after.meta.get("models") or [])
+    if a != b:
+        notes.append(f"Compared across models ({', '.join(a) or '?'} before, {', '.join(b) or '?'} after): "
+                     "part of each change is the model's.")
+    rates = [(s.meta.get("source") or {}).get("fps") for s in (before, after)]
+    if all(rates) and abs(rates[0] - rates[1]) > 0.01 * max(rates):
+        notes.append(f"Compared across frame rates ({rates[0]:g} fps before, {rates[1]:g} after): events and "
+                     "peaks are timed at different steps.")
+    return notes
 
 
 def _differences(before: Session, after: Session) -> list[list[str]]:

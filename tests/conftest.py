@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import poseapp  # noqa: F401  (first: it sets OpenCV's pixel limit, read once when OpenCV loads)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -56,3 +59,12 @@ def pan_zoom_clip(tmp_path_factory: pytest.TempPathFactory):
 
     sample = next(s for s in load_mpii(MPII_DIR) if s.image.name == "051423444.jpg")
     return build_clip(sample, tmp_path_factory.mktemp("clip") / "pan_zoom.mp4", frames=300)
+
+
+def nobody_pictures() -> dict[str, np.ndarray]:
+    """Real pictures with nobody in them: parts of shared images away from every person."""
+    from poseapp.io.images import read_rgb
+
+    ski = read_rgb(SHARED / "data" / "mmpose-samples" / "coco" / "000000000785.jpg")  # skier's box starts at x=281
+    truck = read_rgb(MPII_DIR / "051423444.jpg")  # the only person stands right of x=1000
+    return {"snow and poles": ski[:, :270], "truck": truck[:, :900]}

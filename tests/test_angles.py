@@ -131,3 +131,47 @@ def test_angular_velocity_and_peak_speed():
     assert angular_velocity(values, t)[[0, 1, 2, 4, 5]] == pytest.approx([100] * 5)
     assert np.isnan(angular_velocity(values, t)[3])
     assert range_of_motion({"a": values}, t)["a"]["peak_speed_deg_s"] == pytest.approx(100)
+
+
+def _mirrored(kp: np.ndarray) -> np.ndarray:
+    """The same pose seen from the other side: x mirrored about x=100 (labels kept)."""
+    out = kp.copy()
+    out[..., 0] = 200 - out[..., 0]
+    return out
+
+
+@pytest.mark.parametrize("view", ["facing right", "facing left"])
+def test_hip_knee_and_trunk_are_signed_forward_positive_whichever_way_the_person_faces(view):
+    """Issue 35, item 2: the thigh behind the trunk is hip extension (negative), not a small
+    flexion; a knee bent backward is negative; a trunk leaning back is negative. The person faces
+    where the bent knee points (here the right knee, bent 60 degrees)."""
+    s30, c30 = np.sin(np.radians(30)), np.cos(np.radians(30))
+    pose = upright(left_knee=(110 - 60 * s30, 140 + 60 * c30), left_ankle=(110 - 120 * s30, 140 + 120 * c30),
+                   right_knee=(90 + 60 * s30, 140 + 60 * c30),  # thigh 30 forward, shank 30 back: knee 60
+                   right_ankle=(90 + 60 * s30 - 60 * s30, 140 + 60 * c30 + 60 * c30),
+                   thorax=(100 - 100 * np.sin(np.radians(10)), 140 - 100 * np.cos(np.radians(10))))
+    a = compute_angles(pose if view == "facing right" else _mirrored(pose))
+    # the trunk leaning 10 back opens both hips by 10: the thigh 30 ahead is 20 of flexion, 30 behind 40 of extension
+    assert a["right_hip_flexion"] == pytest.approx(20) and a["right_knee_flexion"] == pytest.approx(60)
+    assert a["left_hip_flexion"] == pytest.approx(-40)
+    assert a["left_knee_flexion"] == pytest.approx(0, abs=1e-6)
+    assert a["trunk_inclination"] == pytest.approx(-10)
+    back = upright(right_knee=(90 + 60 * s30, 140 + 60 * c30), right_ankle=(90, 260),  # bent 60: facing right
+                   left_knee=(110 - 3, 200), left_ankle=(110, 260))  # the left knee pushed back 3 px: hyperextended
+    b = compute_angles(back if view == "facing right" else _mirrored(back))
+    assert b["left_knee_flexion"] < -4
+
+
+def test_a_recording_keeps_its_facing_through_frames_with_straight_legs():
+    """Facing is carried: frames standing straight after a step facing left stay facing left (and
+    the frames before the first bent knee take the first facing seen)."""
+    from poseapp.angles import angles_from_xy, facing
+
+    s30, c30 = np.sin(np.radians(30)), np.cos(np.radians(30))
+    step = _mirrored(upright(right_knee=(90 + 60 * s30, 140 + 60 * c30), right_ankle=(90, 260)))
+    lean_back = _mirrored(upright(left_knee=(110 - 60 * s30, 140 + 60 * c30),
+                                  left_ankle=(110 - 120 * s30, 140 + 120 * c30)))  # thigh behind, leg straight
+    frames = np.stack([lean_back, step, lean_back])[..., :2]
+    assert list(np.nan_to_num(facing(frames))) == [0, -1, 0]
+    hip = angles_from_xy(frames, ("left_hip_flexion",))["left_hip_flexion"]
+    assert hip == pytest.approx([-30, 0, -30], abs=1e-6)

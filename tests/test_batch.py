@@ -369,3 +369,51 @@ def test_start_and_end_must_be_finite(capsys):
         with pytest.raises(SystemExit) as stop:
             main(["video", "x.mp4", "--out", "o", *bad])
         assert stop.value.code == 2 and bad[0] in capsys.readouterr().err
+
+
+def test_a_high_speed_clip_keeps_its_frame_rate_and_export_trusts_the_csv_times(tmp_path, caplog):
+    """Issue 36, item 7: a real 1000 fps clip (12 frames of Sports2D's, written at 1000 fps) keeps
+    1000 in its JSON, TRC and C3D (it became 30); ``export`` of a result whose JSON says 30 while
+    the CSV's times are 1 ms apart writes 1000 and says so."""
+    import ezc3d
+
+    from poseapp.io.video import VideoWriter
+    from tests.outputs.test_formats import read_trc
+
+    clip = tmp_path / "fast.mp4"
+    writer = None
+    for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
+        if frame.index >= 12:
+            break
+        writer = writer or VideoWriter(clip, 1000, frame.rgb.shape[1], frame.rgb.shape[0])
+        writer.write(frame.rgb)
+    writer.commit()
+    out = tmp_path / "out"
+    assert main(["video", str(clip), "--out", str(out), "--quality", "fast", "--formats", "csv,json,trc,c3d"]) == 0
+    meta = json.loads((out / "fast.json").read_text())
+    assert meta["source"]["fps"] == 1000
+    assert float(read_trc(out / "fast.trc")[0]["DataRate"]) == 1000
+    assert ezc3d.c3d(str(out / "fast.c3d"))["parameters"]["POINT"]["RATE"]["value"][0] == 1000
+    meta["source"]["fps"] = 30.0
+    (out / "fast.json").write_text(json.dumps(meta))
+    assert main(["export", str(out / "fast.json"), "--formats", "trc", "--out", str(tmp_path / "again")]) == 0
+    assert float(read_trc(tmp_path / "again" / "fast.trc")[0]["DataRate"]) == pytest.approx(1000)
+    assert "says 30 fps" in caplog.text
+
+
+def test_an_unreachable_ray_cluster_is_one_message_not_a_hang(tmp_path, capsys, monkeypatch):
+    """Issue 36, item 10: ``--executor ray`` with a cluster address nobody answers waited over 120 s
+    printing warnings; now one message within the time-out, exit 2."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")
+    started = time.monotonic()
+    assert main(["video", str(DEMO), "--executor", "ray", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach the Ray cluster at 127.0.0.1:{port}" in err and err.count("\n") == 1
+    assert time.monotonic() - started < 60
+    with pytest.raises(PoseappError, match="cannot reach"):
+        batch.check_cluster("no-port-here")

@@ -10,7 +10,7 @@ import pytest
 
 from poseapp import bench
 from poseapp.cli import main
-from tests.conftest import UPSTREAM
+from tests.conftest import SHARED, UPSTREAM
 
 
 def test_timed_reports_median_and_p90():
@@ -98,3 +98,21 @@ def test_bench_after_an_import_uses_the_imported_folder_offline(tmp_path, monkey
     assert "could not download" not in err
     if report["mediapipe"] is None:
         assert "MediaPipe peer skipped: not installed" in err
+
+
+def test_per_video_frame_each_preset_with_the_detector_and_the_search_in_turns():
+    """``--clip``: each quality preset analyses the clip's frames through the analysis layer, with
+    the detector and with the window search alone; the detector's track spends fewer passes."""
+    from poseapp import bench
+    from poseapp.presets import PRESETS
+
+    video = bench.bench_video(SHARED / "data" / "sports2d-demo" / "demo.mp4", threads=1, frames=3, say=lambda m: None)
+    assert video["frames"] == 3 and set(video["presets"]) == set(PRESETS)
+    for name, row in video["presets"].items():
+        assert row["model"] == PRESETS[name].model
+        for kind in ("detector", "search"):
+            assert row[kind]["mean_ms"] > 0 and row[kind]["max_ms"] >= row[kind]["median_ms"]
+        assert row["detector"]["passes_per_frame"] < row["search"]["passes_per_frame"]
+        assert row["detector"]["frames_with_pose"] == 3
+    assert "per video frame of demo.mp4" in bench.format_table(
+        {"variants": [], "video": video, "machine": {"threads": 1}, "peak_rss_mb": 1})

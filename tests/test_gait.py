@@ -144,17 +144,22 @@ def test_gait_command_on_a_pose_csv(tmp_path, capsys):
     (["--scale-line", "10,10,10,10,1.0"], "same pixel"),
     (["--scale-line", "0,0,100,0,0"], "more than 0 metres"),
     (["--scale-line", "0,0,100"], "five numbers"),
+    (["--scale-line", "0,0,100,0,1e300"], "over 1 m a pixel"),
     (["--height", "1.7", "--scale-line", "0,0,100,0,1"], "one of"),
+    (["--plot", "{tmp}/chart.pdf"], "--plot"),
+    (["--save-calibration", "{tmp}/cal.json"], "--save-calibration saves the calibration used"),
 ])
 def test_gait_bad_input_one_message_nothing_written(tmp_path, capsys, extra, message):
+    """Each one message and exit 2, nothing written: options are checked before any file is."""
     from poseapp.cli import main
 
+    extra = [a.replace("{tmp}", str(tmp_path)) for a in extra]
     write_csv(tmp_path / "walk.csv", walk(fps=60))
     out = tmp_path / "gait.json"
     assert main(["gait", str(tmp_path / "walk.csv"), "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and not out.exists()
-    assert not list(tmp_path.glob(".*partial*"))
+    assert [p.name for p in tmp_path.iterdir()] == ["walk.csv"]
 
 
 def test_gait_refuses_other_csvs_and_short_clips(tmp_path, capsys):
@@ -181,8 +186,14 @@ def test_gait_follows_the_walker_without_being_told(tmp_path, capsys):
     clip = SHARED / "data" / "sports2d-demo" / "demo.mp4"
     assert main(["video", str(clip), "--out", str(tmp_path), "--quality", "fast", "--gait", "--height", "1.65",
                  "--workers", "1"]) == 0
-    assert "looking for who walks" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "looking for who walks" in err
     gait = json.loads((tmp_path / "demo_gait.json").read_text())
+    # issue 35, item 20: the headline figures printed; the look-through's frames are not counted again
+    assert f"gait: cadence {gait['cadence_steps_per_min']:.1f} steps/min, speed {gait['speed_m_per_s']:.2f} m/s" in err
+    lines = err.replace("\r", "\n").splitlines()
+    overall = [int(x.split("overall ")[1].split(" ")[0]) for x in lines if "overall" in x]
+    assert overall and max(overall) <= 230
     assert [p["direction"] for p in gait["passes"]] == ["left"]
     assert 85 <= gait["cadence_steps_per_min"] <= 115 and 0.9 <= gait["speed_m_per_s"] <= 1.5
     meta = json.loads((tmp_path / "demo.json").read_text())
@@ -217,3 +228,20 @@ def test_the_walker_of_the_shared_clip(tmp_path, capsys):
     rec = read_records(tmp_path / "demo.csv")
     assert rec.metres and rec.column("frame")[0] == 60  # the source's own frame numbers from --start on
     assert (tmp_path / "demo_gait.png").stat().st_size > 1000
+
+
+def test_a_run_is_not_measured_as_a_walk_and_a_slow_walk_still_is(tmp_path, capsys):
+    """Issue 36, item 5: a synthetic run (stance 35% of the stride, a flight phase between steps)
+    was reported with stance 88% and double support 76% (its toe-offs given to the wrong foot); now
+    it says running and measures nothing. A very slow walk (stance 75%) is still a walk."""
+    from poseapp.cli import main
+    from poseapp.gait import RunningError
+
+    run = walk(fps=120, speed=3.5, stride_time=0.7, stance=0.35)
+    with pytest.raises(RunningError, match="running"):
+        analyse_gait(run.xy, run.times)
+    slow = walk(fps=60, speed=0.4, stride_time=1.6, stance=0.75)
+    assert analyse_gait(slow.xy, slow.times)["stance_pct"]["mean"] == pytest.approx(75, abs=3)
+    write_csv(tmp_path / "run.csv", run)
+    assert main(["gait", str(tmp_path / "run.csv"), "--out", str(tmp_path / "g.json")]) == 2
+    assert "running" in capsys.readouterr().err and not (tmp_path / "g.json").exists()

@@ -67,6 +67,23 @@ def test_before_and_after(results, tmp_path):
     assert "Before and after" in report.body and "orange" in report.body
     pages, _ = write_report(report, tmp_path / "compare.pdf")
     assert pdf_text(tmp_path / "compare.pdf")[0] == pages >= 4
+    assert "Compared across" not in report.body and "this result" in report.body
+
+
+def test_a_comparison_across_models_or_frame_rates_says_so(results):
+    """Issue 36, item 13: a --compare of another model or frame rate is flagged above the table."""
+    from poseapp.report import build_report
+
+    before, after = results
+    meta = json.loads(before.read_text())
+    meta["models"], meta["source"]["fps"] = ["II"], 60.0
+    write_json(before, meta)
+    meta = json.loads(after.read_text())
+    meta["models"] = ["RT"]
+    write_json(after, meta)
+    body = build_report(after, compare=before).body
+    assert "Compared across models (II before, RT after)" in body
+    assert "Compared across frame rates (60 fps before, 30 after)" in body
 
 
 def test_report_bad_input(results, tmp_path, capsys):
@@ -106,35 +123,36 @@ def test_the_method_says_whom_the_walker_rule_followed(results):
 
 
 def test_markup_in_every_field_of_the_result_and_gait_files_is_escaped(results, tmp_path):
-    """Issue 36, item 1: markup placed in the result's and the gait file's fields (strings where
-    numbers belong too) reaches the HTML as text, never as markup."""
+    """Issue 36, item 1: markup placed in the result's and the gait file's text fields reaches the
+    HTML as text, never as markup; where a number belongs, the file is refused before any HTML
+    (``io/schema.py``; ``tests/io/test_schema.py`` puts wrong values in every field)."""
+    from poseapp.errors import PoseappError
     from poseapp.gui.report_pdf import write_report
     from poseapp.report import build_report
 
     _, path = results
     evil = "<script>alert(1)</script>"
     meta = json.loads(path.read_text())
-    for stats in meta["range_of_motion"].values():
-        stats.update(frames=evil, min=evil, max=evil, range=evil)
     meta["subject"] = {"name": evil, "session": evil, "notes": evil}
     meta["source"] = {"path": evil, "name": evil}
     meta["created"] = evil
-    meta["options"] = {"roi": evil, "person": evil, "smooth": evil, "threshold": evil, "flip": evil, "scales": evil}
+    meta["options"] = {"roi": evil, "person": evil, "smooth": evil}
     meta["models"] = [evil]
     meta["weights"] = {evil: {"upstream_file": evil, "git_blob": evil, "sha256": evil}}
     write_json(path, meta)
     gait_path = path.with_name("clip_gait.json")
     gait = json.loads(gait_path.read_text())
-    for side in gait["sides"].values():
-        for stats in side.values():
-            if isinstance(stats, dict):
-                stats.update(n=evil, mean=evil, sd=evil)
     gait["method"] = evil
     write_json(gait_path, gait)
     report = build_report(path)
     assert "<script>" not in report.html() and "&lt;script&gt;" in report.html()
     write_report(report, tmp_path / "evil.pdf")
     assert "<script>" not in (tmp_path / "evil.html").read_text()
+    for stats in gait["sides"]["left"].values():
+        stats.update(n=evil)
+    write_json(gait_path, gait)
+    with pytest.raises(PoseappError, match="sides.left.*n must be a whole number"):
+        build_report(path)
 
 
 def test_a_pdf_cut_short_replaces_nothing(results, tmp_path, monkeypatch):

@@ -56,8 +56,9 @@ def _knee(hip: np.ndarray, ankle: np.ndarray, forward: float) -> np.ndarray:
 def walk(seconds: float = 6.0, fps: float = 60.0, speed: float = 1.1, stride_time: float = 1.1,
          stance: float = 0.6, direction: int = 1, height: float = 1.75, px_per_m: float = 200.0,
          start_m: float = 0.5, tilt_deg: float = 0.0, asymmetry: float = 0.0) -> Walk:
-    """Walking one way. ``asymmetry`` shifts the right heel strike later in the cycle by that share
-    of the stride (0: the right foot lands exactly half a stride after the left)."""
+    """Walking one way (running, with a flight phase, when ``stance`` is under 0.5). ``asymmetry``
+    shifts the right heel strike later in the cycle by that share of the stride (0: the right foot
+    lands exactly half a stride after the left)."""
     t = np.arange(round(seconds * fps)) / fps
     reach = 0.5 * stance * speed * stride_time  # how far ahead of the pelvis a foot lands (and behind it leaves)
     phase = {"left": 0.25 * stride_time, "right": (0.75 + asymmetry) * stride_time}
@@ -72,6 +73,7 @@ def walk(seconds: float = 6.0, fps: float = 60.0, speed: float = 1.1, stride_tim
                 if 0 <= when <= t[-1]:
                     events.append((when, side, kind))
             k += 1
+    hip_up = ankle_h + 0.95 * (THIGH + SHANK)
     for i, ti in enumerate(t):
         pelvis_x = start_m + direction * speed * ti
         rel, up, standing = {}, {}, []
@@ -85,7 +87,8 @@ def walk(seconds: float = 6.0, fps: float = 60.0, speed: float = 1.1, stride_tim
                 s = (u - stance) / (1 - stance)
                 rel[side] = -reach + 2 * reach * (1 - math.cos(math.pi * s)) / 2
                 up[side] = ankle_h + 0.06 * math.sin(math.pi * s)
-        hip_up = ankle_h + min(0.995 * math.sqrt((THIGH + SHANK) ** 2 - r ** 2) for r in standing)
+        if standing:  # in a run's flight phase (``stance`` under 0.5) the pelvis keeps its height
+            hip_up = ankle_h + min(0.995 * math.sqrt(max((THIGH + SHANK) ** 2 - r ** 2, 0.0)) for r in standing)
         hip = np.array([pelvis_x, hip_up])
         pts = {"pelvis": hip, "left_hip": hip, "right_hip": hip}
         lean = math.radians(5) * direction

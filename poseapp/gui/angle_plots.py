@@ -9,9 +9,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from poseapp.angles import NORMAL_RANGES
+from poseapp.angles import BY_NAME, NORMAL_RANGES
+from poseapp.draw import COLOURS
 
-_PENS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+
+def pen_colour(name: str) -> tuple[int, int, int]:
+    """An angle's curve in its side's colour, as the skeleton draws it: left blue, right red, the
+    trunk and neck green."""
+    return COLOURS["left" if name.startswith("left_") else "right" if name.startswith("right_") else "centre"]
+
+
+def y_range(name: str) -> tuple[float, float]:
+    """The degrees an angle's plot spans: signed angles (hip, knee, trunk) go below 0 for extension."""
+    return (-45.0, 180.0) if BY_NAME[name].kind == "sagittal" else (0.0, 180.0)
 
 
 class AnglePlots(QWidget):
@@ -53,7 +63,7 @@ class AnglePlots(QWidget):
         self._titles.clear()
         for i, name in enumerate(self.names):
             plot = self.graphics.addPlot(row=i, col=0)
-            plot.setYRange(0, 180)
+            plot.setYRange(*y_range(name))
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setMouseEnabled(x=False, y=False)
             plot.setXRange(-self.window_s, 0, padding=0)
@@ -64,7 +74,7 @@ class AnglePlots(QWidget):
                 band = pg.LinearRegionItem(NORMAL_RANGES[name], orientation="horizontal", movable=False,
                                            brush=pg.mkBrush(60, 180, 75, 35), pen=pg.mkPen(None))
                 plot.addItem(band)
-            self.curves[name] = plot.plot(pen=pg.mkPen(_PENS[i % len(_PENS)], width=2), connect="finite")
+            self.curves[name] = plot.plot(pen=pg.mkPen(pen_colour(name), width=2), connect="finite")
             self.plots[name] = plot
             self.history.setdefault(name, deque())
             self._title(name, np.nan)

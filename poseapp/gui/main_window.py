@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
-    QSlider,
     QSplitter,
     QToolBar,
 )
@@ -37,7 +37,9 @@ from poseapp.gui.about import icon_path, show_about
 from poseapp.gui.angle_plots import AnglePlots
 from poseapp.gui.capture import CaptureThread
 from poseapp.gui.report_pdf import write_report
+from poseapp.gui.seek_bar import SeekBar
 from poseapp.gui.settings_panel import SettingsPanel
+from poseapp.gui.shortcuts import WindowKeys
 from poseapp.gui.video_view import VideoView, overlay
 from poseapp.gui.worker import InferenceWorker
 from poseapp.io.sources import IMAGE_SUFFIXES, camera_names, open_source
@@ -103,6 +105,9 @@ class MainWindow(QMainWindow):
         self.latency_ms = 0.0
         self._build_toolbar()
         self._build_status()
+        self._keys = WindowKeys(self)
+        QApplication.instance().installEventFilter(self._keys)
+        self._controls(None)
 
         self.capture.opened.connect(self._opened)
         self.capture.position.connect(self._position)
@@ -149,12 +154,12 @@ class MainWindow(QMainWindow):
         self._add(bar, "Open video…", self.choose_video, QKeySequence.StandardKey.Open)
         self._add(bar, "Open image…", self.choose_image, "Ctrl+Shift+O")
         bar.addSeparator()
-        self.play_action = self._add(bar, "Pause", self.toggle_play, "Space", tip="Play or pause")
-        self._add(bar, "Step", self.capture.step, "Right")
-        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.play_action = self._add(bar, "Play", self.toggle_play, "Space", tip="Play or pause")
+        self.step_action = self._add(bar, "Step", self.capture.step, "Right")
+        self.seek = SeekBar()
         self.seek.setMinimumWidth(200)
         self.seek.setEnabled(False)
-        self.seek.sliderReleased.connect(lambda: self._seek_to(self.seek.value()))
+        self.seek.chosen.connect(self._seek_to)
         bar.addWidget(self.seek)
         bar.addSeparator()
         self.record_action = self._add(bar, "Record", self.toggle_record, "Ctrl+R")
@@ -178,6 +183,7 @@ class MainWindow(QMainWindow):
         as in video players)."""
         action = bar.addAction(text, slot)
         action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)  # also from the docks and dialogs
         keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip or text.rstrip('…')} ({keys})")
         return action
@@ -204,10 +210,22 @@ class MainWindow(QMainWindow):
         self.source_info = {"name": source.name, "path": str(getattr(source, "path", "")) or None,
                             "fps": source.fps, "frame_count": source.frame_count, "live": source.live}
         self.worker.forget_walker()
+        self.view.clear(f"opening {source.name}…")  # the old picture never stays under the new name
         self.capture.open(source)
         self.source_epoch = self.capture.epoch
-        self.play_action.setText("Pause")
+        self._controls(self.source_info)
         return True
+
+    def _controls(self, info: dict | None) -> None:
+        """Controls as the source allows: nothing open, only opening is possible; a still image is
+        analysed once (no play, step or seek); a video or a camera plays (Pause shown while it does)."""
+        moving = bool(info) and (info.get("live") or (info.get("frame_count") or 0) != 1)
+        self.play_action.setEnabled(moving)
+        self.step_action.setEnabled(moving and not info.get("live"))
+        self.play_action.setText("Pause" if moving else "Play")
+        self.record_action.setEnabled(bool(info))
+        if not moving:
+            self.seek.setEnabled(False)
 
     def open_image(self, path: Path) -> bool:
         return self.open(Path(path))
@@ -537,6 +555,10 @@ class MainWindow(QMainWindow):
 
     # recording
     def toggle_record(self) -> None:
+        if self.capture.source is None:
+            self.record_action.setChecked(False)
+            self.message("nothing to record: open a camera, a video or an image first")
+            return
         if not self.record_action.isChecked():
             self.capture.lossless = False
             self.worker.stop_recording(self.panel.height(), self.scale_line())
@@ -552,6 +574,12 @@ class MainWindow(QMainWindow):
         self.worker.start_recording(path, self.source_info, video, self.source_fps, self.panel.record_formats(),
                                     self.panel.height(), self.scale_line())
         self.record_action.setText("Stop")
+        if self.capture.at_end:  # Record records what plays: a finished file starts again
+            self.capture.restart()
+        elif self.capture.paused:
+            self.capture.set_paused(False)
+        if self.play_action.isEnabled():
+            self.play_action.setText("Pause")
         self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
 
     def snapshot(self) -> Path | None:
@@ -562,7 +590,31 @@ class MainWindow(QMainWindow):
         self.worker.snapshot(self.view.last_image, path)  # written by the worker: ``saved`` says when
         return path
 
+    def _close_choice(self) -> str:
+        """Closing while recording: "finish" (complete and measure it), "discard" or "cancel"."""
+        if self.property("quiet"):
+            return "finish"
+        box = QMessageBox(QMessageBox.Icon.Question, "Recording under way",
+                          "A recording is under way. Finish it (its files completed and its gait measured), "
+                          "or discard it?", parent=self)
+        finish = box.addButton("Finish and measure", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(finish)
+        box.exec()
+        return "finish" if box.clickedButton() is finish else "discard" if box.clickedButton() is discard else "cancel"
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self.worker.recording:
+            choice = self._close_choice()
+            if choice == "cancel":
+                event.ignore()
+                return
+            if choice == "discard":
+                self.worker.discard_recording()
+            else:
+                self.worker.stop_recording(self.panel.height(), self.scale_line())
+        QApplication.instance().removeEventFilter(self._keys)
         self._timer.stop()
         self.panel.save()
         self.capture.stop()

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from poseapp.analysis import PEOPLE
 from poseapp.angles import ANGLE_NAMES
 from poseapp.draw import DRAW_THRESHOLD
-from poseapp.inference.roi import MODES
+from poseapp.localise.localiser import MODES
 from poseapp.model.variants import VARIANTS, get_variant
 from poseapp.outputs import DEFAULT_FORMATS, DESCRIPTIONS, FORMATS
 from poseapp.pipeline import LiveSettings
@@ -55,6 +56,10 @@ class SettingsPanel(QWidget):
         self.device.addItems(_devices())
         self.roi = QComboBox()
         self.roi.addItems(["track", *[m for m in MODES if m != "track"]])
+        self.people = QComboBox()
+        self.people.addItems(list(PEOPLE))
+        self.people.setToolTip("one: the followed person only; all: everyone in view with their id, the followed "
+                               "one (plots, recording, gait) marked. Click a person to follow them.")
         self.smooth = QComboBox()
         self.smooth.addItems(["oneeuro", "none"])
         self.strength = QSlider(Qt.Orientation.Horizontal)
@@ -93,6 +98,7 @@ class SettingsPanel(QWidget):
         form.addRow("Model", self.model)
         form.addRow("Device", self.device)
         form.addRow("Find the person", self.roi)
+        form.addRow("People drawn", self.people)
         form.addRow("Smoothing", self.smooth)
         form.addRow("Smoothing strength", self.strength)
         form.addRow("Score threshold", self.threshold)
@@ -108,7 +114,7 @@ class SettingsPanel(QWidget):
         self.refresh_rates()
         self.quality.currentIndexChanged.connect(self._quality_chosen)
         self.model.currentIndexChanged.connect(self._model_chosen)
-        for combo in (self.device, self.roi, self.smooth):
+        for combo in (self.device, self.roi, self.people, self.smooth):
             combo.currentIndexChanged.connect(self._emit)
         self.strength.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
@@ -175,7 +181,8 @@ class SettingsPanel(QWidget):
         self.bad_settings: list[str] = []
         for combo, key, default in ((self.quality, "quality", "fast"), (self.model, "model", "RT"),
                                     (self.device, "device", "auto"),
-                                    (self.roi, "roi", "track"), (self.smooth, "smooth", "oneeuro")):
+                                    (self.roi, "roi", "track"), (self.people, "people", "one"),
+                                    (self.smooth, "smooth", "oneeuro")):
             value = s.value(key, default)
             i = combo.findData(value) if combo is self.model else combo.findText(str(value))
             if i < 0:
@@ -208,6 +215,7 @@ class SettingsPanel(QWidget):
         s.setValue("model", self.model.currentData())
         s.setValue("device", self.device.currentText())
         s.setValue("roi", self.roi.currentText())
+        s.setValue("people", self.people.currentText())
         s.setValue("smooth", self.smooth.currentText())
         s.setValue("strength", self.strength.value())
         s.setValue("threshold", self.threshold.value())
@@ -244,6 +252,8 @@ class SettingsPanel(QWidget):
         preset = PRESETS.get(self.quality.currentText())
         return LiveSettings(model=self.model.currentData(), device=self.device.currentText(),
                             roi=self.roi.currentText(), smooth=self.smooth.currentText(),
+                            people="all" if self.people.currentText() == "all" and self.roi.currentText() != "full"
+                            else "one",
                             min_cutoff_hz=(51 - self.strength.value()) / 10, threshold=self.threshold.value(),
                             flip=preset.flip if preset else False, scales=preset.scales if preset else (1.0,))
 

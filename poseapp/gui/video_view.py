@@ -9,15 +9,17 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from poseapp.angles import BY_NAME
-from poseapp.draw import draw_label, draw_pose
+from poseapp.draw import draw_label, draw_people, draw_pose
 from poseapp.joints import INDEX
 from poseapp.pipeline import LiveResult
 
 
 def overlay(result: LiveResult, threshold: float, angle_labels: tuple[str, ...], mirror: bool) -> np.ndarray:
     """The frame with skeleton, crop box and the chosen angles' values at their joints (RGB); a
-    frame without the person says "nobody found" instead of drawing a box on the empty scene."""
-    out = draw_pose(result.frame.rgb, result.pose, threshold)
+    frame without the person says "nobody found" instead of drawing a box on the empty scene. With
+    everyone followed (``people='all'``), each person is drawn with their id, the followed one marked."""
+    out = (draw_people(result.frame.rgb, result.pose, result.people, result.chosen, threshold) if result.people
+           else draw_pose(result.frame.rgb, result.pose, threshold))
     if mirror:
         out = np.ascontiguousarray(out[:, ::-1])
     if not result.pose.found:
@@ -76,6 +78,11 @@ class VideoView(QWidget):
         self.qimage: QImage | None = None
         self.hint = "Open a camera, a video or an image (or drop a file here)."
         self.mirrored = False  # set by the window: the picture shown is the frame mirrored
+
+    def clear(self, hint: str) -> None:
+        """No picture, ``hint`` in its place (a new source until its first frame)."""
+        self.last_image, self._pixels, self.qimage, self.hint = None, None, None, hint
+        self.update()
 
     def show_rgb(self, rgb: np.ndarray) -> None:
         """Show ``rgb`` (kept as ``last_image`` for snapshots). Painted from a 32-bit copy: Qt scales

@@ -19,9 +19,9 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 
 from poseapp.errors import MissingWeightsError, PoseappError
-from poseapp.inference.walker import Walker
 from poseapp.io.images import write_image
 from poseapp.io.video import VideoReader
+from poseapp.localise.walker import Walker
 from poseapp.pipeline import LatestSlot, LiveAnalyser, LiveRecorder, LiveSettings, RateMeter
 
 
@@ -43,7 +43,7 @@ class InferenceWorker(QThread):
     imported = Signal(list)  # the official models a folder import converted
     trained_imported = Signal(str)  # the name a trained checkpoint was imported under
     saved = Signal(str)  # a snapshot written
-    walker_found = Signal(str, object)  # a video looked through, who walks in it (``inference.walker.Walker``) or None
+    walker_found = Signal(str, object)  # a video looked through, who walks in it (``localise.walker.Walker``) or None
     walker_progress = Signal(float, float)  # seconds of the video looked through, and its length (0: unknown)
 
     def __init__(self, slot: LatestSlot, settings: LiveSettings, engine_factory=None,
@@ -89,8 +89,12 @@ class InferenceWorker(QThread):
         announced by ``recorded``."""
         self._commands.put(("stop_recording", (height_m, scale_line)))
 
+    def discard_recording(self) -> None:
+        """End the recording without keeping it: its partial files are removed, nothing is measured."""
+        self._commands.put(("discard_recording", None))
+
     def find_walker(self, path: Path) -> None:
-        """Look through the video at ``path`` for who walks across it (``inference.walker``), then
+        """Look through the video at ``path`` for who walks across it (``localise.walker``), then
         follow them from the frame they come in on (reached by a seek); ``walker_progress`` tells
         how far it got, ``walker_found`` whom."""
         self._looks += 1
@@ -168,6 +172,11 @@ class InferenceWorker(QThread):
             if self._recorder is not None:
                 self._recorder.height_m, self._recorder.scale_line = arg
             self._finish_recording()
+        elif kind == "discard_recording":
+            if self._recorder is not None:
+                recorder, self._recorder = self._recorder, None
+                self.analyser.every_frame(False)
+                recorder.discard()
         elif kind == "snapshot":
             image, path = arg
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +198,7 @@ class InferenceWorker(QThread):
     def _find_walker(self, path: Path, number: int) -> None:
         """Look-through ``number``, here in the inference thread (seconds to minutes: frames wait in
         the slot; a cancel or closing the window ends it at the next frame looked at)."""
-        from poseapp.inference.walker import walker_search
+        from poseapp.localise.walker import walker_search
 
         self._walker = None
         if number <= self._looks_cancelled:

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: The longest file name most file systems take, in bytes.
+NAME_MAX = 255
+
+
+def _partial_name(path: Path, tag: str = "") -> Path:
+    """``path``'s hidden partial name (``tag`` makes it a writer's own); a name too long for the
+    file system once ``.partial`` is added (a legal name of 250 bytes) is shortened to a digest."""
+    name = f".{path.stem}.partial{tag}{path.suffix}"
+    if len(name.encode()) > NAME_MAX:
+        name = f".{hashlib.sha1(path.name.encode()).hexdigest()[:16]}.partial{tag}{path.suffix[:32]}"
+    return path.with_name(name)
+
 
 def partial_path(path: Path) -> Path:
     """Where a file is written before it is complete: hidden, same folder, same suffix."""
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
+    return _partial_name(path)
+
+
+def check_target(path: str | Path) -> None:
+    """PoseappError when ``path`` exists and is not a regular file: a link, a pipe, a device or a
+    folder is never replaced by a file (``--out /dev/full`` as root would make the device a JSON
+    file; a link is followed only where a caller resolves it on purpose)."""
+    from poseapp.errors import PoseappError
+
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise PoseappError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(mode):
+        raise PoseappError(f"{path} is a link: poseapp does not write through it (give the file it points to)")
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise PoseappError(f"{path} exists and is {kind}: poseapp replaces only regular files")
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """Put the finished ``tmp`` in ``path``'s place, when ``path`` is a file it may replace."""
+    check_target(path)
+    os.replace(tmp, path)
 
 
 @contextmanager
@@ -24,10 +64,11 @@ def replacing(path: str | Path) -> Iterator[Path]:
     own: two workers writing the same file at once (the first use of a model in a batch) each
     write whole, and the last rename wins."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}-{threading.get_ident()}{path.suffix}")
+    check_target(path)
+    tmp = _partial_name(path, f"-{os.getpid()}-{threading.get_ident()}")
     try:
         yield tmp
-        os.replace(tmp, path)
+        commit(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -60,17 +101,3 @@ def write_json(path: str | Path, data: dict) -> Path:
     with replacing(path) as tmp:
         tmp.write_text(dumps(data, indent=2) + "\n")
     return path
-
-
-def read_json(path: str | Path, what: str) -> object:
-    """The JSON at ``path``; a PoseappError naming ``what`` it should have been when it cannot be
-    read or is not JSON."""
-    from poseapp.errors import PoseappError
-
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except OSError as exc:
-        raise PoseappError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise PoseappError(f"{path} is not {what} (not JSON: {exc})") from exc

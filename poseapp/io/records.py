@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,8 @@ import numpy as np
 
 from poseapp.angles import ANGLE_NAMES, JOINT_ANGLE_NAMES, SEGMENT_NAMES, continue_from
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import partial_path
+from poseapp.io.atomic import check_target, commit, partial_path
+from poseapp.io.schema import regular_file
 from poseapp.joints import JOINTS
 
 SCHEMA_VERSION = 2
@@ -70,6 +72,7 @@ class RecordWriter:
 
     def __init__(self, path: str | Path, smoothed: bool, flush_every: int = 30, metres: bool = False) -> None:
         self.path = Path(path)
+        check_target(self.path)
         self.smoothed = smoothed
         self.metres = metres
         self.flush_every = flush_every
@@ -87,7 +90,8 @@ class RecordWriter:
         if self.smoothed != (smoothed_xy is not None) or self.metres != (metres_xy is not None):
             raise ValueError("smoothed and metre coordinates must be given exactly when the file has their columns")
         kp = keypoints if found else np.full((16, 3), np.nan)
-        row = [str(frame), f"{time_s:.6f}", "1" if found else "0", _cell(float(np.nanmean(keypoints[:, 2])), 4)]
+        score = float(np.nanmean(keypoints[:, 2])) if found else math.nan  # a frame without the person has no score
+        row = [str(frame), f"{time_s:.6f}", "1" if found else "0", _cell(score, 4)]
         row += [_cell(float(v), 4 if i % 3 == 2 else 2) for i, v in enumerate(kp.ravel())]
         if smoothed_xy is not None:
             row += [_cell(float(v), 2) for v in smoothed_xy.ravel()]
@@ -107,7 +111,7 @@ class RecordWriter:
 
     def commit(self) -> None:
         self._file.close()
-        self._tmp.replace(self.path)
+        commit(self._tmp, self.path)
 
     def discard(self) -> None:
         self._file.close()
@@ -154,33 +158,62 @@ def _header_kind(header: list[str]) -> tuple[int, bool, bool] | None:
     return None
 
 
+#: The largest pose CSV read (an hour at 240 fps with every column is about 1.5 GB); the rows are
+#: read as a stream into arrays, so memory stays near the table's size in numbers.
+MAX_CSV_BYTES = 2 * 2**30
+
+
+def _rows(path: Path, rows: Iterator[list[str]], width: int, block: int = 4096) -> np.ndarray:
+    """The table's cells as floats (NaN for empty), parsed a block of rows at a time."""
+    blocks, current = [], []
+    for i, r in enumerate(rows, start=2):
+        if len(r) != width:
+            raise PoseappError(f"{path}, line {i}: {len(r)} cells where the header has {width}")
+        try:
+            current.append([float(c) if c else np.nan for c in r])
+        except ValueError as exc:
+            raise PoseappError(f"{path}, line {i} has a cell that is not a number: {exc}") from exc
+        if len(current) == block:
+            blocks.append(np.array(current, np.float64))
+            current = []
+    blocks.append(np.array(current, np.float64).reshape(-1, width))
+    return np.concatenate(blocks)
+
+
 def read_records(path: str | Path) -> Records:
-    """A pose CSV, checked against the schema; PoseappError naming what is wrong."""
+    """A pose CSV, checked against the schema; PoseappError naming what is wrong: not a regular
+    file or too large, a header of neither schema, a row of the wrong length or with text, an
+    infinite value, frame numbers not whole and increasing, times not finite and increasing."""
     path = Path(path)
+    regular_file(path, "a pose CSV", MAX_CSV_BYTES)
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark (Excel) is not a column
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise PoseappError(f"{path} is empty")
+            kind = _header_kind(header)
+            if kind is None:
+                raise PoseappError(f"{path} is not a poseapp pose CSV (its header follows neither schema 1 nor "
+                                   f"{SCHEMA_VERSION}: first columns {', '.join(header[:4])})")
+            values = _rows(path, reader, len(header))
     except OSError as exc:
         raise PoseappError(f"cannot read {path}: {exc.strerror}") from exc
     except (UnicodeDecodeError, csv.Error) as exc:  # a video or another binary file given for the CSV
         raise PoseappError(f"{path} is not a poseapp pose CSV (not a text table: {exc})") from exc
-    if not rows:
-        raise PoseappError(f"{path} is empty")
-    header = rows[0]
-    kind = _header_kind(header)
-    if kind is None:
-        raise PoseappError(f"{path} is not a poseapp pose CSV (its header follows neither schema 1 nor "
-                           f"{SCHEMA_VERSION}: first columns {', '.join(header[:4])})")
     schema, smoothed, metres = kind
-    for i, r in enumerate(rows[1:], start=2):
-        if len(r) != len(header):
-            raise PoseappError(f"{path}, line {i}: {len(r)} cells where the header has {len(header)}")
-    try:
-        values = np.array([[float(c) if c else np.nan for c in r] for r in rows[1:]], dtype=np.float64)
-    except ValueError as exc:
-        raise PoseappError(f"{path} has a cell that is not a number: {exc}") from exc
-    values = values.reshape(len(rows) - 1, len(header))
-    frames = values[:, 0]
+    bad = np.argwhere(np.isinf(values))
+    if len(bad):
+        row, col = bad[0]
+        raise PoseappError(f"{path}, line {row + 2}: {header[col]} is infinite (values are numbers or empty)")
+    frames, times = values[:, 0], values[:, 1]
     if len(values) and (np.any(frames < 0) or np.any(frames != np.round(frames)) or np.any(np.diff(frames) <= 0)):
         raise PoseappError(f"{path}: frame numbers are not whole, non-negative and increasing")
+    if np.isnan(times).any():
+        raise PoseappError(f"{path}, line {int(np.argmax(np.isnan(times))) + 2}: time_s is empty")
+    back = np.flatnonzero(np.diff(times) <= 0)
+    if len(back):
+        i = int(back[0])
+        raise PoseappError(f"{path}, line {i + 3}: time_s {times[i + 1]:g} does not come after {times[i]:g} "
+                           "(times must increase)")
     return Records(header, values, smoothed, metres, schema)

@@ -14,7 +14,7 @@ import cv2
 
 from poseapp.errors import PoseappError
 from poseapp.io.images import read_rgb
-from poseapp.io.video import VIDEO_SUFFIXES, Frame, frame_time, open_video
+from poseapp.io.video import VIDEO_SUFFIXES, Frame, frame_time, nominal_fps, open_video
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -44,7 +44,7 @@ class CameraSource:
             raise PoseappError(f"camera {index} cannot be opened (unplugged, or used by another program)")
         self.name = f"camera {index}"
         fps = float(self.cap.get(cv2.CAP_PROP_FPS))
-        self.fps = fps if 0 < fps < 1000 else 30.0
+        self.fps = nominal_fps(fps)
         self._t0 = time.perf_counter()
         self._index = 0
 

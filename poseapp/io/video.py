@@ -18,7 +18,8 @@ import numpy as np
 
 from poseapp import MAX_PIXELS
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import partial_path
+from poseapp.io.atomic import check_target, commit, partial_path
+from poseapp.io.schema import MAX_FPS
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
 
@@ -28,11 +29,12 @@ class VideoInfo:
     path: Path
     width: int  # after rotation
     height: int
-    fps: float  # the container's nominal rate; frame times come from each frame
+    fps: float  # the container's nominal rate (30 when it gives none we can use); frame times come from each frame
     declared_frames: int  # what the container says; 0 when unknown
     rotation: int  # degrees stored in the file's metadata, already applied to the frames
     codec: str
     size_bytes: int
+    declared_fps: float = 0.0  # what the container says, kept when it is not taken (none, or over ``MAX_FPS``)
 
 
 @dataclass
@@ -81,10 +83,16 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, np.ndarray, VideoInfo]:
         cap.release()
         raise PoseappError(f"{path} holds no decodable frame (empty, truncated or corrupt)")
     fps = float(cap.get(cv2.CAP_PROP_FPS))
-    info = VideoInfo(path, first.shape[1], first.shape[0], fps if 0 < fps < 1000 else 30.0,
+    info = VideoInfo(path, first.shape[1], first.shape[0], nominal_fps(fps),
                      max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))), int(cap.get(cv2.CAP_PROP_ORIENTATION_META)),
-                     _fourcc(cap), path.stat().st_size)
+                     _fourcc(cap), path.stat().st_size, fps)
     return cap, first, info
+
+
+def nominal_fps(declared: float) -> float:
+    """The rate a source is taken at: what it declares, high-speed cameras' 1,000 fps and more
+    included, up to ``MAX_FPS``; 30 where it declares none, or more than that (a broken header)."""
+    return declared if 0 < declared <= MAX_FPS else 30.0
 
 
 class VideoReader:
@@ -190,6 +198,7 @@ class VideoWriter:
 
     def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
         self.path = Path(path)
+        check_target(self.path)
         self._tmp = partial_path(self.path)
         self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
         if not self._writer.isOpened():
@@ -200,7 +209,7 @@ class VideoWriter:
 
     def commit(self) -> None:
         self._writer.release()
-        self._tmp.replace(self.path)
+        commit(self._tmp, self.path)
 
     def discard(self) -> None:
         self._writer.release()

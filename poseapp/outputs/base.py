@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseapp.io.atomic import partial_path
+from poseapp.io.atomic import check_target, commit, partial_path
 
 
 @dataclass
@@ -49,6 +49,7 @@ class Output:
 
     def __init__(self, path: Path, session: Session) -> None:
         self.path = Path(path)
+        check_target(self.path)
         self.session = session
         self.tmp = partial_path(self.path)
         self.rows: list[Row] = []
@@ -58,7 +59,7 @@ class Output:
 
     def finish(self, result: dict, events: list[dict] | None = None) -> None:
         self.save(self.tmp, result, events)
-        self.tmp.replace(self.path)
+        commit(self.tmp, self.path)
 
     def save(self, tmp: Path, result: dict, events: list[dict] | None = None) -> None:
         """Write the whole file to ``tmp`` (formats that keep their rows)."""

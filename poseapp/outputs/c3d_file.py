@@ -46,8 +46,9 @@ class C3dOutput(Output):
         xy, unit = self.points()
         scale, units = (1000.0, "mm") if unit == "m" else (1.0, "px")
         xy = xy * np.array([scale, scale if unit == "m" else -scale])
-        writer = c3d.Writer(point_rate=float(self.session.fps), analog_rate=0.0, point_scale=-RESIDUAL_STEP,
-                            point_units=units.ljust(4))
+        first = int(self.rows[0].frame) + 1 if self.rows else 1
+        writer = _writer(c3d, first)(point_rate=float(self.session.fps), analog_rate=0.0,
+                                     point_scale=-RESIDUAL_STEP, point_units=units.ljust(4))
         frames = []
         for row, p in zip(self.rows, xy):
             points = np.zeros((len(JOINTS), 5), np.float32)
@@ -58,7 +59,6 @@ class C3dOutput(Output):
             frames.append((points, np.zeros((0, 0), np.float32)))
         writer.add_frames(frames)
         writer.set_point_labels(list(JOINTS))
-        first = int(self.rows[0].frame) + 1 if self.rows else 1
         writer.set_start_frame(first)
         events = [e for e in (events or []) if e.get("kind") in EVENT_NAMES][:MAX_EVENTS]
         if events:
@@ -66,6 +66,21 @@ class C3dOutput(Output):
         with open(tmp, "wb") as handle, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "No analog data", UserWarning)  # none is meant: points only
             writer.write(handle)
+
+
+def _writer(c3d, first: int) -> type:
+    """``c3d.Writer`` starting at trial frame ``first`` (1-based). The header's first frame is 16
+    bits (65535 at most); past it the start is in ``TRIAL:ACTUAL_START_FIELD`` (a 32-bit number
+    in two 16-bit words, low first, as Vicon writes it). The package's writer reads that number
+    back with 65535 for a word's weight instead of 65536 and so starts a file past frame 65535
+    early; this one knows its start."""
+
+    class Writer(c3d.Writer):
+        @property
+        def first_frame(self) -> int:
+            return first
+
+    return Writer
 
 
 def _add_events(writer, events: list[dict]) -> None:

@@ -16,8 +16,8 @@ import numpy as np
 
 from poseapp.calibration import Calibration, from_json
 from poseapp.errors import PoseappError
-from poseapp.io.atomic import read_json
 from poseapp.io.records import SCHEMA_VERSION, read_records
+from poseapp.io.schema import GAIT, RESULT, read_json, validate
 from poseapp.outputs import FORMATS, OutputSet, Row, Session, exports_among
 from poseapp.outputs.c3d_file import events_left_out
 from poseapp.smoothing import positions
@@ -31,10 +31,17 @@ def load_result(path: str | Path) -> dict:
     meta = read_json(path, "a poseapp result")
     if not isinstance(meta, dict) or "poseapp" not in meta or "csv_schema" not in meta:
         raise PoseappError(f"{path} is not a poseapp result JSON (no poseapp version or csv_schema)")
-    if meta["csv_schema"] not in (1, SCHEMA_VERSION):
+    version = meta["csv_schema"]
+    if isinstance(version, int) and not isinstance(version, bool) and version not in (1, SCHEMA_VERSION):
         raise PoseappError(f"{path} was written with CSV schema {meta['csv_schema']}; this poseapp reads 1 and "
                            f"{SCHEMA_VERSION}")
+    validate(meta, RESULT, path, "a poseapp result")
     return meta
+
+
+def load_gait(path: Path) -> dict | None:
+    """The gait file beside a result (``<name>_gait.json``), checked; None when there is none."""
+    return read_json(path, "a gait file", GAIT) if path.exists() else None
 
 
 def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str | Path | None = None,
@@ -53,11 +60,10 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     if not len(records.values):
         raise PoseappError(f"{csv_path} holds no frames: nothing to export")
     gait_path = path.with_name(path.stem + "_gait.json")
-    gait = read_json(gait_path, "a gait file") if gait_path.exists() else {}
-    events = gait.get("events") if isinstance(gait, dict) else None
+    gait = load_gait(gait_path) or {}
+    events = gait.get("events")
     times = records.column("time_s")
-    fps = (meta.get("source") or {}).get("fps") or (
-        (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 30.0)
+    fps = _rate(times, (meta.get("source") or {}).get("fps"), csv_path)
     folder = Path(out_dir) if out_dir is not None else path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -66,7 +72,7 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     kp = records.keypoints()
     smoothed = records.xy(smoothed=True) if records.smoothed else None
     metres = _metres(records) if records.metres else None
-    if metres is None and isinstance(gait, dict) and gait.get("calibration"):
+    if metres is None and gait.get("calibration"):
         calibration = from_json(gait["calibration"], str(gait_path))
     if metres is None and calibration is not None:
         cal = calibration
@@ -92,6 +98,21 @@ def export_result(path: str | Path, formats: str | tuple[str, ...], out_dir: str
     if notice:
         log.warning(notice)
     return outs.paths
+
+
+def _rate(times: np.ndarray, declared: float | None, csv_path: Path) -> float:
+    """The exports' frame rate: the result's, unless the CSV's own times disagree with it by more
+    than 10% (a result JSON edited or mixed up with another clip's): then the times' (the median
+    frame interval), said in the log; the times' alone when the result gives none."""
+    measured = 1.0 / float(np.median(np.diff(times))) if len(times) > 1 else None
+    if measured is None:
+        return float(declared or 30.0)
+    if declared and abs(declared - measured) <= 0.1 * measured:
+        return float(declared)
+    if declared:
+        log.warning("the result says %g fps but the times in %s are %g fps apart: the exports use %g",
+                    declared, csv_path.name, measured, measured)
+    return measured
 
 
 def _angle_names() -> set[str]:

@@ -75,7 +75,7 @@ def load_state_file(path: Path) -> dict[str, np.ndarray]:
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for damaged files
         raise PoseappError(f"weights {path} are unreadable ({exc}); a cached file can be deleted to re-fetch") from exc
-    check_finite(state, str(path))
+    check_values(state, str(path))
     return state
 
 
@@ -90,12 +90,24 @@ def read_metadata(path: Path) -> dict[str, str]:
         raise PoseappError(f"{path} is not a safetensors checkpoint ({exc})") from exc
 
 
-def check_finite(state: dict[str, np.ndarray], origin: str) -> None:
-    """PoseappError naming the first tensor holding NaN or infinity: such weights give NaN scores
-    that look like poses (and NaN in every result file), so they are never imported or run."""
+#: The largest weight magnitude taken: the official weights stay under 200 (II's 163); a file
+#: scaled by 1e30 passes a finite check, then overflows inside the model.
+MAX_WEIGHT = 1e6
+WEIGHT_DTYPES = (np.float16, np.float32, np.float64)
+
+
+def check_values(state: dict[str, np.ndarray], origin: str) -> None:
+    """PoseappError naming the first tensor that is not floating point, or holds NaN, infinity or
+    a magnitude over ``MAX_WEIGHT``: such weights give NaN scores that look like poses (and NaN in
+    every result file) or overflow inside the model, so they are never imported or run."""
     for key, value in state.items():
-        if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+        if value.dtype.type not in WEIGHT_DTYPES:
+            raise PoseappError(f"weights {origin} hold {value.dtype} values in {key}, not floating point: refused")
+        if not np.isfinite(value).all():
             raise PoseappError(f"weights {origin} hold NaN or infinite values (in {key}): refused")
+        if value.size and float(np.abs(value).max()) > MAX_WEIGHT:
+            raise PoseappError(f"weights {origin} hold values over {MAX_WEIGHT:g} in size (in {key}, "
+                               f"{float(np.abs(value).max()):.3g}): refused")
 
 
 def read_regular(path: Path) -> bytes:

@@ -1,6 +1,6 @@
 """A TFLite graph of plain float layers -> an ONNX graph for ONNX Runtime, with numpy alone.
 
-Written for MediaPipe's BlazePose person detector (``poseapp.inference.detector``): its 45
+Written for MediaPipe's BlazePose person detector (``poseapp.localise.detector``): its 45
 CONV_2D, 28 DEPTHWISE_CONV_2D, 15 ADD, 8 PAD, 6 RESHAPE, 3 DEPTH_TO_SPACE, 2 RESIZE_BILINEAR and
 2 CONCATENATION, with float16 weights behind DEQUANTIZE and sparse ones behind DENSIFY (both
 resolved once by ``tflite_reader``). An operation outside that set is refused by name, so a

@@ -24,8 +24,9 @@ def import_checkpoint(path: Path, name: str | None = None) -> str:
         raise PoseappError(f"no trained checkpoint at {path}")
     variant = checkpoint_variant(path)
     name = (name or (path.parent.name if path.stem in ("best", "last") else path.stem)).strip()
-    if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|'):
-        raise PoseappError(f"{name!r} cannot name a model: use letters, digits, '-' and '_'")
+    if not name or name.startswith(".") or any(c in name for c in '/\\:*?"<>|') or not name.isprintable() \
+            or len(name.encode()) > 100:
+        raise PoseappError(f"{name!r} cannot name a model: use letters, digits, '-' and '_' (at most 100)")
     if official(name) is not None:
         raise PoseappError(f"{name!r} is an official variant's name; pick another with --name")
     clash = [other for other in trained_models() if other.lower() == name.lower() and other != name]

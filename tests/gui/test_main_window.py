@@ -47,6 +47,15 @@ def wait_for_results(qtbot, w: MainWindow, count: int, timeout: float = 180) -> 
     return got
 
 
+def recording(qtbot, w: MainWindow, clip) -> None:
+    """``clip`` opened and recording, three frames analysed since Record."""
+    w.open(clip)
+    wait_for_results(qtbot, w, 1)
+    w.record_action.setChecked(True)
+    w.toggle_record()
+    wait_for_results(qtbot, w, 3)
+
+
 def test_playing_a_clip_draws_poses(qtbot, window):
     """The PoseTrack clip (5 frames at 30 fps): the file waits for the model, then plays at its pace."""
     w = window()
@@ -197,11 +206,7 @@ def test_closing_mid_recording_completes_it_in_the_worker_thread(qtbot, window, 
     monkeypatch.setattr(LiveRecorder, "measure",
                         lambda self: threads.append(threading.current_thread()) or measure(self))
     w = window()
-    w.open(pan_zoom_clip.path)
-    wait_for_results(qtbot, w, 1)
-    w.record_action.setChecked(True)
-    w.toggle_record()
-    wait_for_results(qtbot, w, 3)
+    recording(qtbot, w, pan_zoom_clip.path)
     w.close()
     csv_path = next((tmp_path / "out").glob("recording-*.csv"))
     assert csv_path.with_suffix(".json").exists() and len(read_records(csv_path).values) >= 1
@@ -279,7 +284,7 @@ def test_opening_a_clip_keeps_the_person_from_the_first_frame(qtbot, window):
     """The reset that a new source asks for belongs to its first frame: frame 0 is searched, and
     every later frame follows that person (the batch path does the same on this clip)."""
     from poseapp.batch import VideoOptions, engine_for
-    from poseapp.inference.roi import make_localiser
+    from poseapp.localise.localiser import make_localiser
     from tests.io.test_video import DEMO
 
     engine = engine_for(VideoOptions())
@@ -366,9 +371,9 @@ def test_angle_labels_never_overlap_on_a_small_subject():
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
 
 
-def test_a_click_on_a_person_follows_them(qtbot, window, tmp_path):
-    """Sports2D's clip paused where the walker and the man on the box are both in view: a click on
-    the man (a frame pixel through the view's scaling) switches the skeleton to him."""
+@pytest.fixture
+def two_people_clip(tmp_path):
+    """Sports2D's frames 100-111: the walker below and the man on the box (backlit) both in view."""
     from poseapp.io.video import VideoWriter
 
     clip = tmp_path / "two.mp4"
@@ -380,21 +385,57 @@ def test_a_click_on_a_person_follows_them(qtbot, window, tmp_path):
             writer = writer or VideoWriter(clip, 30, frame.rgb.shape[1], frame.rgb.shape[0])
             writer.write(frame.rgb)
     writer.commit()
-    w = window()
+    return clip
+
+
+def _played_and_pointed(qtbot, w: MainWindow, clip) -> QPoint:
+    """``clip`` played to its end (paused on its last frame, the walker followed); the widget point
+    over frame pixel (720, 250), the man on the box."""
     w.open(clip)
-    qtbot.waitUntil(lambda: w.capture.at_end, timeout=60_000)  # played to its end, paused there
+    qtbot.waitUntil(lambda: w.capture.at_end, timeout=60_000)
     qtbot.waitUntil(lambda: w.last_result is not None and w.last_result.frame.index == 11, timeout=60_000)
     assert np.nanmedian(w.last_result.pose.keypoints[:, 1]) > 550  # the walker, the larger one
-    target = w.view.target()  # the widget point over frame pixel (720, 250)
+    target = w.view.target()
     scale = target.width() / w.view.qimage.width()
     point = QPoint(int(target.x() + 720 * scale), int(target.y() + 250 * scale))
     assert w.view.frame_point(point.x(), point.y()) == pytest.approx((720, 250), abs=2 / scale)
+    return point
+
+
+def test_a_click_on_a_person_follows_them(qtbot, window, two_people_clip):
+    """A click on the man on the box (a frame pixel through the view's scaling) switches the
+    skeleton to him."""
+    w = window()
+    point = _played_and_pointed(qtbot, w, two_people_clip)
     got, before = [], w.capture.epoch
     w.worker.result.connect(got.append)
     qtbot.mouseClick(w.view, Qt.MouseButton.LeftButton, pos=point)
     assert "following the person" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: any(r.epoch > before for r in got), timeout=60_000)  # the frame analysed again
     assert np.nanmedian(got[-1].pose.keypoints[:, 1]) < 400 and "following the person" in w.statusBar().currentMessage()
+
+
+def test_everyone_is_drawn_with_an_id_and_a_click_picks_among_them(qtbot, window, two_people_clip):
+    """People drawn "all": both people of the clip come with an id, the walker is the followed one
+    (drawn with her box and "(followed)"); a click on the man makes him the followed id, and the
+    plots' pose is his."""
+    w = window({"people": "all"})
+    assert w.panel.settings().people == "all"
+    point = _played_and_pointed(qtbot, w, two_people_clip)
+    last = w.last_result
+    assert len(last.people) >= 2 and last.chosen in last.people
+    walker_id = last.chosen
+    man = [i for i, p in last.people.items() if np.nanmedian(p.keypoints[:, 1]) < 400]
+    assert man and walker_id not in man
+    drawn_all = w.view.qimage.copy()
+    got, before = [], w.capture.epoch
+    w.worker.result.connect(got.append)
+    qtbot.mouseClick(w.view, Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: any(r.epoch > before for r in got), timeout=60_000)
+    now = got[-1]
+    assert np.nanmedian(now.pose.keypoints[:, 1]) < 400 and now.chosen is not None and now.chosen != walker_id
+    assert walker_id in now.people  # the walker is still drawn, no longer followed
+    assert w.view.qimage != drawn_all
 
 
 def test_a_recorded_walk_shows_its_gait_and_a_short_one_says_why_not(qtbot, window, tmp_path):

@@ -82,7 +82,8 @@ def test_a_file_recorded_frame_by_frame_uses_the_batch_rule_for_empty_stretches(
     """Recording a file analyses every frame, as ``poseapp video`` does, so nobody in view is
     searched every third frame there; a camera, and the file once the recording stops, rest in
     time (``LiveAnalyser.REST``)."""
-    from poseapp.inference.roi import AutoSearch, Track
+    from poseapp.localise.search import AutoSearch
+    from poseapp.localise.track import Track
     from poseapp.pipeline import LiveAnalyser
 
     w, _ = worker_with_log(monkeypatch)

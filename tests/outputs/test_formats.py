@@ -214,6 +214,26 @@ def test_export_of_a_recording_takes_metres_and_events_from_its_gait_file(tmp_pa
     assert c["parameters"]["EVENT"]["USED"]["value"][0] == len(gait["events"]) > 0
 
 
+def test_a_measured_recording_holds_its_calibration_in_its_result_and_the_report_agrees(tmp_path):
+    """Issue 35, item 1: after a height and Stop, the recording's JSON said ``calibration: null``
+    while its gait file was in metres, and the report's Method table said "lengths in pixels".
+    Now the result JSON holds the calibration the gait was measured with, and the report says it."""
+    from poseapp.pipeline import measure_recording
+    from poseapp.report import build_report
+
+    w = walk(seconds=4.0, fps=FPS)
+    record(tmp_path, w)
+    measured = measure_recording(tmp_path / "rec.csv", ("csv", "json"), height_m=w.height)
+    meta = json.loads((tmp_path / "rec.json").read_text())
+    gait = json.loads((tmp_path / "rec_gait.json").read_text())
+    assert meta["calibration"] == gait["calibration"] == json.loads(json.dumps(measured.calibration.to_json()))
+    body = build_report(tmp_path / "rec.json").body
+    assert "mm per pixel from a height of" in body and "lengths in pixels" not in body
+    assert "(m)" in body and "(px)" not in body
+    measure_recording(tmp_path / "rec.csv", ("csv", "json"))  # measured again without: pixels everywhere
+    assert json.loads((tmp_path / "rec.json").read_text())["calibration"] is None
+
+
 def record(folder: Path, w, name: str = "rec") -> np.ndarray:
     """``w`` written as a live recording leaves it (CSV and JSON in pixels); its keypoints."""
     kp, angles = w.keypoints(), compute_angles(w.keypoints())
@@ -268,3 +288,23 @@ def test_a_c3d_holds_at_most_255_events_and_says_so(tmp_path):
     assert c["parameters"]["EVENT"]["USED"]["value"][0] == MAX_EVENTS == 255
     assert c["parameters"]["EVENT"]["TIMES"]["value"][1][-1] == pytest.approx(254 * 0.27, abs=1e-4)
     assert "first 255 of the 300" in events_left_out(events) and events_left_out(events[:255]) is None
+
+
+@pytest.mark.parametrize("first", [0, 70_000])
+def test_a_c3d_starts_at_its_first_frame_even_past_65535(tmp_path, first):
+    """A result starting at frame 70,000 (an hour at 20 fps) keeps its start: ``TRIAL:
+    ACTUAL_START_FIELD`` holds the 1-based trial frame in two 16-bit words, low first (the header's
+    16-bit field stops at 65535), and the end follows from the frame count."""
+    import ezc3d
+
+    w = walk(seconds=0.5, fps=FPS)
+    kp = w.keypoints()
+    outs = OutputSet(tmp_path, Session("late", FPS), ("c3d",))
+    for i, t in enumerate(w.times):
+        outs.write(Row(first + i, float(t), True, kp[i]))
+    outs.finish({"poseapp": "test"}, [])
+    trial = ezc3d.c3d(str(tmp_path / "late.c3d"))["parameters"]["TRIAL"]
+    low, high = (int(v) for v in trial["ACTUAL_START_FIELD"]["value"])
+    end_low, end_high = (int(v) for v in trial["ACTUAL_END_FIELD"]["value"])
+    assert low + 65536 * high == first + 1
+    assert end_low + 65536 * end_high == first + len(w.times)

@@ -207,11 +207,16 @@ def test_download_is_cut_off_past_the_limit(tmp_path):
 def test_non_finite_weights_and_case_twins_are_refused(tmp_path):
     state = install.load_state("RT")
     key = next(iter(state))
-    bad = {**state, key: np.full_like(state[key], np.nan)}
-    path = cache.save_state(tmp_path / "nan" / "best.safetensors", bad, {"variant": "RT"})
-    with pytest.raises(PoseappError, match="NaN or infinite"):
-        trained.import_checkpoint(path, "nanmodel")
+    for name, value, message in (("nan", np.full_like(state[key], np.nan), "NaN or infinite"),
+                                 ("huge", state[key] * 1e30, "over 1e\\+06 in size"),
+                                 ("int8", state[key].astype(np.int8), "int8 values")):
+        path = cache.save_state(tmp_path / name / "best.safetensors", {**state, key: value}, {"variant": "RT"})
+        with pytest.raises(PoseappError, match=message):
+            trained.import_checkpoint(path, f"{name}model")
     good = cache.save_state(tmp_path / "ok" / "best.safetensors", state, {"variant": "RT"})
+    for bad_name in ("knee\nmodel", "tab\tmodel", "k" * 101):
+        with pytest.raises(PoseappError, match="cannot name a model"):
+            trained.import_checkpoint(good, bad_name)
     try:
         assert trained.import_checkpoint(good, "kneemodel") == "kneemodel"
         with pytest.raises(PoseappError, match="differ only in case"):

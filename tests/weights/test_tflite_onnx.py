@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from poseapp.errors import MissingWeightsError
-from poseapp.inference import detector
 from poseapp.inference.preprocess import crop_square, full_box, normalise
 from poseapp.io.images import read_rgb
+from poseapp.localise import detector
 from poseapp.weights import detector_file
 from tests.conftest import DETECTOR_DIR, MPII_DIR, SHARED, UPSTREAM
 
@@ -162,7 +162,7 @@ def test_fetch_checks_the_sha256_and_import_takes_a_folder(tmp_path, monkeypatch
 
 def test_offline_without_the_detector_the_search_finds_people(tmp_path, monkeypatch, engines, caplog):
     """No detector file and no network: the window search localises, and the log says why."""
-    from poseapp.inference.roi import make_localiser
+    from poseapp.localise.localiser import make_localiser
 
     monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("POSEAPP_DETECTOR_SOURCE", str(tmp_path / "nowhere"))

@@ -30,7 +30,7 @@ SIZE = 224
 STRIDES = (8, 16, 32, 32, 32)
 MIN_SCORE = 0.5
 #: A tile shows clutter magnified: its detections must score higher (at 0.5 a tile of the truck
-#: picture took its door for a person: ``tests/inference/test_roi.py``'s nobody-pictures).
+#: picture took its door for a person: ``tests/localise/test_search.py``'s nobody-pictures).
 TILE_MIN_SCORE = 0.7
 NMS_IOU = 0.3
 ROI_SCALE = 1.25

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from poseapp.inference.appearance import blend, signature, similarity
 from poseapp.io.images import read_rgb
+from poseapp.localise.appearance import blend, signature, similarity
 from tests.conftest import SHARED
 
 POSETRACK = SHARED / "data" / "mmpose-samples" / "posetrack18"

@@ -1,7 +1,7 @@
 """Every person in view, each followed with a stable id (``poseapp video --people all``).
 
 A person is taken only on a detection of the person detector (no skeleton on furniture) whose
-pose scores ``min_score``. From then on each one is followed as one person is (``roi.Track``):
+pose scores ``min_score``. From then on each one is followed as one person is (``track.Track``):
 the next frame's crop from this frame's joints, all people in one batch, so the cost grows with
 the number of people, never with a search grid. The detector runs again every ``detect_every``
 frames for newcomers (the whole frame and its tiles: far people too), and on any frame where
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from poseapp.inference.appearance import blend, signature, similarity
-from poseapp.inference.detector import Detector
 from poseapp.inference.engine import Engine
-from poseapp.inference.roi import joint_box
+from poseapp.localise.appearance import blend, signature, similarity
+from poseapp.localise.crop import joint_box
+from poseapp.localise.detector import Detector
 from poseapp.pose import Box, Pose
 
 
@@ -55,8 +55,11 @@ class People:
         self.frames = 0
 
     def reset(self) -> None:
-        """Forget everyone (a seek): ids start again after the highest given."""
-        self.people, self.frames = [], 0
+        """A seek or a frame analysed again: nobody is in view until detected afresh, and everyone
+        followed is lost, so a person seen again who looks like them gets their id back."""
+        for p in self.people:
+            p.lost = max(p.lost, 1)
+        self.frames = 0
 
     def update(self, engine: Engine, rgb: np.ndarray) -> dict[int, Pose]:
         """The people in ``rgb``, by id, each pose with its ``forward_passes`` share in ``extra``."""
@@ -70,6 +73,14 @@ class People:
         self.people = [p for p in self.people if p.lost <= self.memory]
         self.frames += 1
         return {p.id: p.pose for p in self.people if not p.lost}
+
+    def at(self, point: tuple[float, float]) -> Pose | None:
+        """The pose of the person in view (or in view until a reset, or lost on the last frame)
+        whose crop (their joints with ``margin``) holds ``point``, the nearest one where several
+        do; None when nobody's does (a click)."""
+        boxes = [(p, joint_box(p.pose, self.threshold, self.margin, 1.0)) for p in self.people if p.lost <= 1]
+        hit = [(math.dist(b.centre, point), p.id, p.pose) for p, b in boxes if b is not None and b.holds(point)]
+        return min(hit, key=lambda h: h[:2])[2] if hit else None
 
     def _in_view(self) -> list[Followed]:
         return [p for p in self.people if not p.lost]
@@ -92,7 +103,7 @@ class People:
 
     def _keep(self, last: Pose) -> float:
         """The score a followed pose must reach: ``keep_score``; for a person the model sees only
-        weakly (backlit, far), 80% of their last score, never under ``min_score`` (as ``roi.Track``)."""
+        weakly (backlit, far), 80% of their last score, never under ``min_score`` (as ``track.Track``)."""
         if last.score >= self.keep_score + 0.05:
             return self.keep_score
         return max(self.min_score, 0.8 * last.score)
@@ -135,3 +146,19 @@ class People:
         if sig is not None:
             p.look = blend(p.look, sig)
 
+
+def followed_id(pose: Pose, people: dict[int, Pose], threshold: float) -> int | None:
+    """The id of the person the chosen pose is on: the nearest joint box, within the chosen pose's
+    size (the two are posed on crops of their own, so their joints differ a little)."""
+    mine = joint_box(pose, threshold, 1.0, 1.0) if pose.found else None
+    if mine is None:
+        return None
+    near = {i: math.dist(mine.centre, b.centre) for i, b in
+            ((i, joint_box(p, threshold, 1.0, 1.0)) for i, p in people.items()) if b is not None}
+    best = min(near, key=near.get, default=None)
+    return best if best is not None and near[best] < mine.size else None
+
+
+def detector_of(localiser: object) -> Detector | None:
+    """The person detector a localiser (a search, or a track's search) runs; None without one."""
+    return getattr(getattr(localiser, "search", localiser), "detector", None)

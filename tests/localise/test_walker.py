@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from poseapp.inference.roi import AutoSearch, parse_person
-from poseapp.inference.walker import Sighting, WalkerSearch, upright
 from poseapp.joints import INDEX
+from poseapp.localise.choice import parse_person
+from poseapp.localise.search import AutoSearch
+from poseapp.localise.walker import Sighting, WalkerSearch, upright
 from tests.conftest import SHARED
 from tests.walker import walk
 

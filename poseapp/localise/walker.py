@@ -8,7 +8,7 @@ people of successive looks into tracks (near where steady motion would have take
 alike), and takes the track that moved one way, upright, for the longest time: a walk lasts
 seconds, a jump, a turn or a dash out of view does not. ``poseapp video --person walker`` and the
 window's "Who walks" then follow that person from the frame they were first seen in (the video,
-which can hold frames, also back through the frames before it: ``roi.HeldFrames``).
+which can hold frames, also back through the frames before it: ``track.HeldFrames``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from poseapp.inference.appearance import signature, similarity
 from poseapp.inference.engine import Engine
-from poseapp.inference.roi import AutoSearch, Localiser, Track
 from poseapp.io.video import Frame
 from poseapp.joints import INDEX
+from poseapp.localise.appearance import signature, similarity
+from poseapp.localise.localiser import Localiser
+from poseapp.localise.search import AutoSearch
+from poseapp.localise.track import Track
 
 _HIPS = [INDEX["right_hip"], INDEX["left_hip"]]
 _KNEES = [INDEX["right_knee"], INDEX["left_knee"]]

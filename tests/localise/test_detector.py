@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from poseapp.inference.decode import to_image
-from poseapp.inference.detector import Detection, Detector, anchors
 from poseapp.inference.preprocess import crop_square
-from poseapp.inference.roi import make_localiser
 from poseapp.io.images import read_rgb
 from poseapp.io.mpii import load_mpii
+from poseapp.localise.detector import Detection, Detector, anchors
+from poseapp.localise.localiser import make_localiser
 from poseapp.pose import Box
 from tests.conftest import MPII_DIR
 
@@ -112,7 +112,7 @@ def test_a_detected_person_costs_at_most_five_forward_passes(capsys):
 def test_a_track_starts_only_on_a_detection(engines):
     """Nobody detected in a video frame: nobody reported, no skeleton found by the window search
     on the empty scene, at the cost of the detector's passes alone."""
-    from tests.inference.test_roi import nobody_pictures
+    from tests.conftest import nobody_pictures
 
     engine = engines("II")
     track = make_localiser("track", engine)

@@ -1,93 +1,19 @@
-"""Person localisation on real images: windows, the choice among people, nobody in the frame."""
+"""Following one person through real clips: lost and found again, empty stretches, frames held back."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
-from poseapp.errors import PoseappError
-from poseapp.evaluation import evaluate
-from poseapp.inference.roi import AutoSearch, FullFrame, HeldFrames, Track, joint_box, make_localiser
 from poseapp.io.images import read_rgb
-from poseapp.io.mpii import load_mpii
+from poseapp.localise.localiser import make_localiser
+from poseapp.localise.search import AutoSearch
+from poseapp.localise.track import HeldFrames, Track
 from poseapp.pose import Box, Pose
-from tests.conftest import MPII_DIR, SHARED
+from tests.conftest import MPII_DIR, SHARED, nobody_pictures
 
 COCO = SHARED / "data" / "mmpose-samples" / "coco"
-
-
-def nobody_pictures() -> dict[str, np.ndarray]:
-    """Real pictures with nobody in them: parts of shared images away from every person."""
-    ski = read_rgb(COCO / "000000000785.jpg")  # the skier's box starts at x=281
-    truck = read_rgb(MPII_DIR / "051423444.jpg")  # the only person stands right of x=1000
-    return {"snow and poles": ski[:, :270], "truck": truck[:, :900]}
-
-
-def test_windows_cover_the_image_at_every_scale():
-    search = AutoSearch(scales=(1.0, 0.5))
-    boxes = search.windows(720, 1280)
-    assert boxes[0] == Box(0, -280, 1280)  # upstream's padded whole frame comes first
-    for side in (720, 360):
-        grid = [b for b in boxes[1:] if b.size == side]
-        assert min(b.x for b in grid) == 0 and max(b.x + b.size for b in grid) == 1280
-        assert min(b.y for b in grid) == 0 and max(b.y + b.size for b in grid) == 720
-
-
-def test_joint_box_ignores_unconfident_joints():
-    kp = np.zeros((16, 3), np.float32)
-    kp[:4] = [[10, 10, 0.9], [30, 10, 0.9], [10, 50, 0.9], [30, 50, 0.9]]
-    kp[4] = [500, 500, 0.05]
-    box = joint_box(Pose(kp, Box(0, 0, 100), "RT"), 0.2, 1.5, 1.0)
-    assert box == Box(-10, 0, 60)
-    assert joint_box(Pose(kp, Box(0, 0, 100), "RT"), 0.95, 1.5, 1.0) is None
-
-
-def test_choice_prefers_the_larger_more_central_of_two_confident_people():
-    def person(x, y, size, score):
-        kp = np.zeros((16, 3), np.float32)
-        kp[:, 0] = x + np.linspace(0, size, 16)
-        kp[:, 1] = y + np.linspace(0, size, 16)
-        kp[:, 2] = score
-        return Pose(kp, Box(x, y, size), "RT")
-
-    small_central, large_side = person(600, 300, 100, 0.6), person(50, 100, 400, 0.55)
-    faint_giant = person(0, 0, 700, 0.2)
-    chosen = AutoSearch().choose([small_central, large_side, faint_giant], 720, 1280)
-    assert chosen is large_side
-
-
-@pytest.mark.parametrize("variant", ["RT", "II"])
-def test_nobody_in_the_picture_is_not_found(variant, engines):
-    engine = engines(variant)
-    localiser = make_localiser("auto", engine)
-    for name, rgb in nobody_pictures().items():
-        pose = localiser.locate(engine, rgb)
-        assert not pose.found, name
-
-
-def test_auto_finds_the_person_where_full_frame_fails(engines):
-    """II on the five whole MPII images: the issue asks for at least 65% PCKh@0.5 with auto."""
-    engine, samples = engines("II"), load_mpii(MPII_DIR)
-    auto = evaluate(engine, samples, "auto")
-    full = evaluate(engine, samples, "full")
-    assert auto.overall["0.5"] >= 65 > full.overall["0.5"]
-    # the detector's one pass, a crop per detected person (at most 3) and one closer look: at most 5
-    assert 2 <= auto.passes_per_image <= 5
-
-
-def test_full_mode_is_upstreams_whole_frame(engines):
-    engine = engines("RT")
-    rgb = read_rgb(MPII_DIR / "004645041.jpg")
-    pose = FullFrame().locate(engine, rgb)
-    assert np.array_equal(pose.keypoints, engine.predict(rgb).keypoints)
-    assert pose.box == Box(0, -280, 1280) and pose.extra["forward_passes"] == 1
-
-
-def test_unknown_mode_is_a_clear_error(engines):
-    with pytest.raises(PoseappError, match="unknown localisation mode"):
-        make_localiser("track-everything", engines("RT"))
 
 
 def test_track_follows_the_person_and_searches_when_lost(engines):
@@ -132,59 +58,12 @@ def test_track_recovers_a_person_who_moved_past_the_crop(engines, pan_zoom_clip)
     assert pckh_per_frame(np.array(found), pan_zoom_clip.subset(used)).mean() >= 85
 
 
-@pytest.fixture(scope="module")
-def two_people(tmp_path_factory):
-    """Sports2D's clip, frames 100-158 every second one: the walker crosses below while the man on
-    the box behind gets ready to jump (backlit, weaker for the model)."""
-    from poseapp.io.video import VideoReader, VideoWriter
-
-    path = tmp_path_factory.mktemp("two") / "two.mp4"
-    writer = None
-    for frame in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4"):
-        if frame.index >= 160:
-            break
-        if frame.index >= 100 and frame.index % 2 == 0:
-            writer = writer or VideoWriter(path, 15, frame.rgb.shape[1], frame.rgb.shape[0])
-            writer.write(frame.rgb)
-    writer.commit()
-    return path
-
-
-def _centres(out, name):
-    """(frames, 2) median joint position per frame, NaN where nobody was found."""
-    from poseapp.io.records import read_records
-    from poseapp.joints import JOINTS
-
-    rec = read_records(out / f"{name}.csv")
-    xy = np.stack([np.stack([rec.column(f"{j}_x"), rec.column(f"{j}_y")], 1) for j in JOINTS], 1)
-    centres = np.full((len(xy), 2), np.nan)
-    found = (rec.column("found") == 1) & np.isfinite(xy).any(axis=(1, 2))
-    centres[found] = np.nanmedian(xy[found], axis=1)
-    return centres
-
-
-def test_person_picked_by_a_point_is_followed_and_never_swapped_for_another(two_people, tmp_path):
-    from poseapp.batch import VideoOptions, analyse_video
-
-    walker = analyse_video(two_people, tmp_path / "walker", VideoOptions(person="1030,700"))
-    jumper = analyse_video(two_people, tmp_path / "jumper", VideoOptions(person="720,250"))
-    assert walker.status == jumper.status == "done"
-    low, high = _centres(tmp_path / "walker", "two"), _centres(tmp_path / "jumper", "two")
-    assert np.all(low[:, 1] > 550)  # the walker, every frame
-    assert high[0, 1] < 300  # the man on the box, backlit and weak for the model...
-    seen = np.isfinite(high[:, 0])
-    assert seen.mean() >= 0.3  # ...followed while the model sees him, and never the walker instead:
-    assert np.all(np.linalg.norm(high[seen] - low[seen], axis=1) > 250)  # nobody rather than him
-    away = analyse_video(two_people, tmp_path / "away", VideoOptions(person="5000,10"))
-    assert away.status == "failed" and "outside the 1768x994 frame" in away.reason
-
-
 def test_a_frame_with_sides_exchanged_is_put_back(engines, pan_zoom_clip):
     """Real poses of the clip: a copy of frame k with left and right exchanged is recognised against
     frame k-1 and put back; the frame as the model gave it is left alone."""
-    from poseapp.inference.roi import unswap
     from poseapp.io.video import VideoReader
     from poseapp.joints import FLIP
+    from poseapp.localise.track import unswap
 
     engine = engines("RT")
     track = make_localiser("track", engine)
@@ -201,26 +80,13 @@ def test_a_frame_with_sides_exchanged_is_put_back(engines, pan_zoom_clip):
     assert checked >= 10
 
 
-def test_person_rules_parse_and_refuse_junk(capsys):
-    from poseapp.cli import main
-    from poseapp.inference.roi import parse_person
-
-    assert parse_person("Largest") == "largest" and parse_person("center") == "centre"
-    assert parse_person(" 12.5, 40 ") == (12.5, 40.0)
-    with pytest.raises(ValueError):
-        parse_person("nan,3")
-    with pytest.raises(SystemExit) as stop:
-        main(["video", "x.mp4", "--out", "o", "--person", "tallest"])
-    assert stop.value.code == 2 and "tallest" in capsys.readouterr().err
-
-
 def test_a_lost_person_is_found_again_by_their_look_and_nobody_else_is_taken(engines):
     """The COCO street picture with several people: a picked person is followed (six frames: their
     look is learnt from five), painted out (gone from the view: the others look different and are
     refused), then back: found again at once.
     The two tallest people of the picture; where someone dressed alike stands near, the tracker
     can take them (the README says so)."""
-    from tests.inference.test_appearance import coco_people
+    from tests.localise.test_appearance import coco_people
 
     rgb, people = coco_people("000000196141.jpg")
     engine = engines("RT")
