@@ -240,7 +240,7 @@ def gait_headline(gait: dict) -> str:
     if gait.get("speed_m_per_s") is not None:
         parts.append(f"speed {gait['speed_m_per_s']:.2f} m/s")
     if stance.get("mean") is not None:
-        parts.append(f"stance {mean_text(stance, 1)} %")
+        parts.append(f"stance % {mean_text(stance, 1)}")
     parts.append(f"{gait.get('steps', 0)} steps")
     return ", ".join(parts)
 
@@ -414,7 +414,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="poseapp", description="Markerless movement analysis with EfficientPose.")
+    p = argparse.ArgumentParser(
+        prog="poseapp", description="Markerless movement analysis with EfficientPose. Without a command, "
+        "poseapp opens the desktop window; with one, it works on the command line.",
+        epilog="Offline: `poseapp weights import FOLDER` takes the model files (and the person detector) from a "
+               "folder, or set POSEAPP_WEIGHTS_SOURCE to it. Exit codes: 0 done, 2 bad input, 130 interrupted.")
     p.add_argument("--version", action="version", version=f"poseapp {__version__}")
     sub = p.add_subparsers(dest="command")
 

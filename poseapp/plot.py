@@ -36,6 +36,15 @@ def _label(v: float) -> str:
     return f"{v:.4g}"
 
 
+def time_ticks(start: float, stop: float, most: int = 7) -> list[float]:
+    """Round marks between ``start`` and ``stop`` (1, 2 or 5 times a power of ten apart), at most
+    ``most`` of them: "2 3 4 5 6 7 s", not the two ends' "2 s ... 7.633 s"."""
+    span = max(stop - start, 1e-9)
+    step = next(m * 10.0 ** e for e in range(-3, 7) for m in (1, 2, 5) if span / (m * 10.0 ** e) <= most - 1)
+    first = math.ceil(start / step - 1e-9) * step
+    return [round(first + i * step, 9) for i in range(int((stop - first) / step + 1e-9) + 1)]
+
+
 def _ink(text: float) -> int:
     """Line thickness for lettering and curves at ``text`` times the screen size."""
     return max(1, round(text))
@@ -73,9 +82,14 @@ def _panel(canvas: np.ndarray, x0: int, y0: int, w: int, h: int, title: str,
         canvas[:] = cv2.addWeighted(shade, 0.35, canvas, 0.65, 0)
     cv2.rectangle(canvas, (left, top), (right, bottom), _INK, 1)
     below = bottom + round(14 * text)
-    cv2.putText(canvas, f"{_label(times[0])}{x_unit}", (left, below), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
-    cv2.putText(canvas, f"{_label(times[-1])}{x_unit}", (right - round(60 * text), below), font, 0.35 * text,
-                _INK, ink, cv2.LINE_AA)
+    ticks = time_ticks(float(times[0]), float(times[0]) + span_t)
+    for i, tick in enumerate(ticks):
+        x = int(to_px(np.array([tick]), np.array([lo]))[0, 0])
+        cv2.line(canvas, (x, bottom), (x, bottom + round(4 * text)), _INK, 1)
+        label = _label(tick) + (x_unit if i == len(ticks) - 1 else "")
+        (tw, _), _ = cv2.getTextSize(label, font, 0.35 * text, ink)
+        at = min(max(x - tw // 2, x0), right - tw)
+        cv2.putText(canvas, label, (at, below), font, 0.35 * text, _INK, ink, cv2.LINE_AA)
     for t, v, colour in [*((ot, ov, _OTHER) for ot, ov in others), (times, values, _LINE)]:
         t = times[0] + (t - t[0]) if len(t) else t  # a compared session starts where this one does
         ok = np.isfinite(v) & (t <= times[-1] + 1e-9)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES
+from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES, angles_from_xy, range_of_motion
 from poseapp.errors import PoseappError
 from poseapp.gait import mean_text
 from poseapp.io.records import Records, read_records
@@ -56,11 +56,46 @@ class Session:
         return self.records.column("time_s")
 
     def angles(self) -> dict[str, np.ndarray]:
-        return {n: self.records.column(n) for n in JOINT_ANGLE_NAMES if n in self.records.columns}
+        """The joint angles the report shows (``clinical_angles``)."""
+        return clinical_angles(self.records, self.threshold)[0]
+
+    @property
+    def threshold(self) -> float:
+        value = (self.meta.get("options") or {}).get("threshold")
+        return float(value) if isinstance(value, (int, float)) else 0.3
+
+    def range_of_motion(self) -> dict:
+        """Min, max, mean and range of the report's angles (not the raw ones of the result JSON)."""
+        return range_of_motion(self.angles())
 
     @property
     def label(self) -> str:
         return f"{self.path.stem} ({self.meta.get('created', '')[:10]})"
+
+
+#: What the report's angles are, said on the report.
+SMOOTHING_NOTE = ("Angles in this report come from the joints low-passed at 6 Hz (Butterworth, zero lag, gaps of up "
+                  "to 10 frames filled), as the gait analysis uses them, with left and right as the tracker "
+                  "checked them frame by frame; single-frame spikes of the raw series are not in the ranges. "
+                  "The CSV keeps the raw values.")
+
+
+def clinical_angles(records: Records, threshold: float = 0.3) -> tuple[dict[str, np.ndarray], str]:
+    """The joint angles a clinician can defend, and the sentence saying how they were made: from
+    the result's smoothed joints when it has them, else from its raw joints above ``threshold``
+    low-passed at 6 Hz (``smoothing.smooth_trajectory``); signed as everywhere (``angles``)."""
+    from poseapp.smoothing import mask_low_scores, smooth_trajectory
+
+    times = records.column("time_s")
+    if records.smoothed:
+        xy = records.xy(smoothed=True)
+        note = "Angles in this report come from the result's smoothed joints (as its CSV has them)."
+    else:
+        raw = mask_low_scores(np.nan_to_num(records.keypoints(), nan=0.0), threshold)
+        xy = smooth_trajectory(raw, times, "butterworth", max_gap=10, cutoff=6.0) if len(times) >= 20 else raw
+        note = SMOOTHING_NOTE
+    angles = angles_from_xy(xy, JOINT_ANGLE_NAMES)
+    return {n: angles[n] for n in JOINT_ANGLE_NAMES}, note
 
 
 def load_session(path: str | Path) -> Session:
@@ -169,7 +204,7 @@ def _around(rgb: np.ndarray, keypoints: np.ndarray, margin: float = 0.35) -> np.
 
 
 def _rom_rows(session: Session) -> list[list[str]]:
-    rom = session.meta.get("range_of_motion") or {}
+    rom = session.range_of_motion()
     rows = []
     for name in JOINT_ANGLE_NAMES:
         s = rom.get(name) or {}
@@ -271,6 +306,7 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
         parts.append("<p class='small'>Key frame: the source video is not where the result says it was.</p>")
     parts.append("<h2>Range of motion</h2>")
     parts.append(_table(["angle", "min", "max", "range", "normal", "frames", "note"], _rom_rows(session)))
+    parts.append(f"<p class='small'>{html.escape(clinical_angles(session.records, session.threshold)[1])}</p>")
     pages = 2
     parts.append("<h2 style='page-break-before:always'>Angles over time</h2>")
     images["angles"] = angle_chart(session.times, session.angles(), panel=(460, 200), bands=NORMAL_RANGES,
@@ -318,7 +354,7 @@ def _not_alike(before: Session, after: Session) -> list[str]:
 def _differences(before: Session, after: Session) -> list[list[str]]:
     """Range and maximum of each joint angle, and the gait's headline figures, before and after."""
     rows = []
-    a, b = before.meta.get("range_of_motion") or {}, after.meta.get("range_of_motion") or {}
+    a, b = before.range_of_motion(), after.range_of_motion()
     for name in JOINT_ANGLE_NAMES:
         for stat in ("max", "range"):
             x, y = (a.get(name) or {}).get(stat), (b.get(name) or {}).get(stat)

@@ -257,3 +257,12 @@ def test_the_overall_count_never_drops_back_between_passes_or_videos(capsys, mon
     assert overall == [0, 0, 10, 50, 270, 330] and overall == sorted(overall)
     bar.video(SimpleNamespace(source="/clips/b.mp4", status="done", frames=100, fps=5.0, outputs=[], warnings=[]))
     assert bar.frames == 330 and not bar.running
+
+
+def test_help_says_no_command_opens_the_window_and_how_to_work_offline(capsys):
+    """Issue 35, item 17: `poseapp --help` did not say that no subcommand opens the window."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Without a command, poseapp opens the desktop window" in text
+    assert "poseapp weights import FOLDER" in text and "POSEAPP_WEIGHTS_SOURCE" in text

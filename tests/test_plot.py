@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from poseapp.plot import _BAND, _OTHER, angle_chart, cycle_chart
 
@@ -38,3 +39,13 @@ def test_lettering_scales_for_print_and_stays_inside():
         image = cycle_chart(cycles, panel=(520, 340), text=text)
         labels = image[-40:, -60:]  # the "100%" under the right end of the axis
         assert (labels.max(axis=2) < 90).any() and (image[-40:, -6:].max(axis=2) > 200).all()
+
+
+def test_the_time_axis_has_round_marks_not_its_two_ends():
+    """Issue 35, item 21: the report's time axis read "2 s" and "7.633 s" only."""
+    from poseapp.plot import time_ticks
+
+    assert time_ticks(2.0, 7.633) == [2, 3, 4, 5, 6, 7]
+    assert time_ticks(0.0, 0.4) == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])
+    assert time_ticks(0.0, 120.0) == [0, 20, 40, 60, 80, 100, 120]
+    assert time_ticks(3.3, 3.9) == pytest.approx([3.4, 3.6, 3.8])

@@ -179,3 +179,28 @@ def test_a_pdf_cut_short_replaces_nothing(results, tmp_path, monkeypatch):
         report_pdf.write_report(report, out)
     assert out.read_bytes() == good_pdf and out.with_suffix(".html").read_bytes() == good_html
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+def test_the_report_shows_smoothed_angles_not_single_frame_spikes(tmp_path):
+    """Issue 35, item 18: a one-frame jump of the wrist (elbow flexion 100+ degrees in a walk whose
+    arm hangs) went into the range-of-motion table; the report now ranges the low-passed series
+    and says so, while the CSV keeps the raw value."""
+    from poseapp.angles import compute_angles
+    from poseapp.joints import INDEX
+    from poseapp.outputs import OutputSet, Row, Session
+    from poseapp.report import build_report, load_session
+
+    w = walk(seconds=3.0, fps=30)
+    kp = w.keypoints()
+    shoulder = kp[45, INDEX["left_shoulder"], :2]
+    kp[45, INDEX["left_wrist"], :2] = shoulder + [8.0, 4.0]  # the forearm folded onto the upper arm for one frame
+    angles = compute_angles(kp)
+    assert np.nanmax(angles["left_elbow_flexion"]) > 100
+    outs = OutputSet(tmp_path, Session("clip", 30.0), ("csv", "json"))
+    for i, t in enumerate(w.times):
+        outs.write(Row(i, float(t), True, kp[i], angles={k: float(v[i]) for k, v in angles.items()}))
+    outs.finish({"poseapp": "test", "csv_schema": 2, "source": {"fps": 30.0}, "range_of_motion": {}})
+    session = load_session(tmp_path / "clip.json")
+    assert session.range_of_motion()["left_elbow_flexion"]["max"] < 60
+    assert np.nanmax(session.records.column("left_elbow_flexion")) > 100  # the CSV keeps it
+    assert "low-passed at 6 Hz" in build_report(tmp_path / "clip.json").body

@@ -22,11 +22,14 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
+    QScrollArea,
     QSplitter,
     QToolBar,
+    QToolButton,
 )
 
 from poseapp.calibration import from_line
@@ -79,7 +82,13 @@ class MainWindow(QMainWindow):
         split.setSizes([860, 420])
         self.setCentralWidget(split)
         dock = QDockWidget("Settings", self)
-        dock.setWidget(self.panel)
+        scroll = QScrollArea()  # a small window scrolls the settings before it squeezes the video and plots
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        scroll.setMinimumWidth(200)
+        dock.setWidget(scroll)
+        self.settings_dock = dock
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.recording_text = QPlainTextEdit()
         self.recording_text.setReadOnly(True)
@@ -105,6 +114,8 @@ class MainWindow(QMainWindow):
         self.latency_ms = 0.0
         self._build_toolbar()
         self._build_status()
+        # the smallest window holds the whole toolbar (no action behind its "››"), the video and the plots
+        self.setMinimumSize(max(900, self.toolbar.sizeHint().width() + 16), 600)
         self._keys = WindowKeys(self)
         QApplication.instance().installEventFilter(self._keys)
         self._controls(None)
@@ -131,7 +142,9 @@ class MainWindow(QMainWindow):
         self.panel.changed.connect(self._settings_changed)
         self.view.clicked.connect(self.pick_person)
         self.panel.view_changed.connect(self._view_changed)
+        self.panel.view_changed.connect(self._show_calibration)
         self._view_changed()
+        self._show_calibration()
         if self.panel.bad_settings:
             self.message("some saved settings were damaged and are back to their defaults: "
                          + ", ".join(self.panel.bad_settings))
@@ -174,8 +187,16 @@ class MainWindow(QMainWindow):
         self._add(bar, "Calibrate…", self.start_scale_line, "Ctrl+L",
                   tip="Click two points a known distance apart on the video (pause first), then give the distance")
         bar.addSeparator()
-        bar.addAction("Import trained model…", self.choose_trained_model)
-        bar.addAction("About", lambda: show_about(self))
+        more = QToolButton()  # the rarely used actions in one menu: the main ones stay in view in a small window
+        more.setText("More")
+        more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(more)
+        menu.addAction("Import trained model…", self.choose_trained_model)
+        menu.addAction("About", lambda: show_about(self))
+        more.setMenu(menu)
+        bar.addWidget(more)
+        self.seek.setMinimumWidth(120)
+        self.toolbar = bar
 
     def _add(self, bar: QToolBar, text: str, slot, key: str | QKeySequence.StandardKey,
              tip: str | None = None) -> QAction:
@@ -305,7 +326,7 @@ class MainWindow(QMainWindow):
             return
         self.worker.pick(x, y)
         self.capture.refresh()
-        self.message(f"following the person at ({x:.0f}, {y:.0f}); click another person to switch")
+        self.message("following the person you clicked; click another person to switch")
 
     def find_walker(self) -> None:
         """Pause, and have the worker look through the open video for who walks across it
@@ -393,7 +414,8 @@ class MainWindow(QMainWindow):
         cap, inf = self.capture.rate.rate(), self.worker.rate.rate()
         self.status_rates.setText(f"capture {cap:.1f} fps | inference {inf:.1f} fps | latency {self.latency_ms:.0f} ms"
                                   f" | dropped {self.slot.dropped} | {legend_text(self.panel.threshold.value())}")
-        if self.last_result is not None and inf > 0:
+        playing = self.capture.source is not None and not (self.capture.paused or self.capture.at_end)
+        if self.last_result is not None and inf > 0 and playing:  # a paused or ended file's rate decays to 0
             self.panel.record_rate(self.last_result.model, inf)
 
     @Slot(str)
@@ -436,13 +458,25 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _weights_missing(self, text: str) -> None:
-        """A model without weights here: say so, and offer to import a folder of upstream files."""
-        self.message(text + self._still())
+        """A model without weights here: say so in plain words (the technical reason behind "Show
+        Details"), and offer to import a folder of the model files."""
+        current = self.worker.analyser.engine
+        self.status_model.setText(f"{current.model} on {current.backend.device}" if current else "no model")
+        if text.endswith("cancelled"):  # the user's own Cancel: nothing to explain or offer
+            self.message("download cancelled." + self._still())
+            return
+        plain = ("The model's weights are not on this computer, and they could not be downloaded (no internet "
+                 "connection?)." + self._still())
+        self.message(plain)
         if not self.property("quiet"):
-            self._offer_import(text + self._still())
+            self._offer_import(plain, text)
 
-    def _offer_import(self, text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Model weights", text, parent=self)
+    def _offer_import(self, plain: str, details: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Model weights", plain, parent=self)
+        box.setInformativeText("Import them from a folder holding the EfficientPose model files (copied from "
+                               "another computer or a USB stick), or connect to the internet and choose the "
+                               "model again.")
+        box.setDetailedText(details)
         import_button = box.addButton("Import from folder…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Close)
         box.exec()
@@ -491,8 +525,9 @@ class MainWindow(QMainWindow):
 
     def _line_point(self, x: float, y: float) -> None:
         self._line_points.append((x, y))
+        self.view.set_marks(self._line_points)  # each end drawn on the video as it is clicked
         if len(self._line_points) < 2:
-            self.message(f"calibrate: first end at ({x:.0f}, {y:.0f}); click the other end")
+            self.message("calibrate: first end marked; click the other end")
             return
         (x1, y1), (x2, y2) = self._line_points
         self._line_points = None
@@ -500,15 +535,32 @@ class MainWindow(QMainWindow):
                                             1.0, 0.0, 1000.0, 3)
         if not ok:
             self.message("calibration cancelled")
+            self._show_calibration()
             return
         line = f"{x1:.1f},{y1:.1f},{x2:.1f},{y2:.1f},{metres:g}"
         try:
             cal = from_line(line)
         except PoseappError as exc:
             self.message(f"calibration not kept: {exc}")
+            self._show_calibration()
             return
         self.store.setValue("scale_line", line)
         self.message(f"calibration: {cal.describe()}")
+        self._show_calibration()
+
+    def _show_calibration(self) -> None:
+        """The calibration in use, drawn and named: the scale line (it wins over the height) stays on
+        the video with its length, and the settings panel says which one a recording will use."""
+        line = self.scale_line()
+        if line:
+            x1, y1, x2, y2, metres = (float(v) for v in line.split(","))
+            self.view.set_marks([(x1, y1), (x2, y2)], f"{metres:g} m")
+            self.panel.calibration_note.setText(f"in use: the line of {metres:g} m drawn on the video"
+                                                + (" (not the height)" if self.panel.height() else ""))
+        else:
+            self.view.set_marks([])
+            self.panel.calibration_note.setText("in use: the subject's height" if self.panel.height()
+                                                else "none: lengths in pixels")
 
     def scale_line(self) -> str | None:
         line = self.store.value("scale_line")
@@ -532,8 +584,24 @@ class MainWindow(QMainWindow):
         except (PoseappError, OSError) as exc:
             self.message(f"no report: {exc}")
             return None
-        self.message(f"report written: {out} ({pages} pages) and {out.with_suffix('.html').name}")
+        self.message(f"report written: {out.name} ({pages} pages; Recording panel)")
+        self.recording_text.appendPlainText(f"\nreport: {out} ({pages} pages)\n        {out.with_suffix('.html')}")
+        self.recording_dock.show()
+        if not self.property("quiet"):
+            self._offer_open(out)
         return out
+
+    def _offer_open(self, path: Path) -> None:
+        """A finished file, with a button that opens it in the system's viewer."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        box = QMessageBox(QMessageBox.Icon.Information, "Report", f"The report is written:\n{path}", parent=self)
+        open_button = box.addButton("Open", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is open_button:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     @Slot(str, object)
     def _recorded(self, path: str, gait: RecordingGait) -> None:
@@ -580,7 +648,8 @@ class MainWindow(QMainWindow):
             self.capture.set_paused(False)
         if self.play_action.isEnabled():
             self.play_action.setText("Pause")
-        self.message(f"recording to {path}" + ("" if live else " (every frame: playback follows the model's pace)"))
+        self.statusBar().setToolTip(f"recording to {path}")  # the whole path, where the status bar is too narrow
+        self.message(f"recording {path.name}" + ("" if live else " (every frame: playback follows the model's pace)"))
 
     def snapshot(self) -> Path | None:
         if self.view.last_image is None:
@@ -589,6 +658,15 @@ class MainWindow(QMainWindow):
         path = self.output_dir / f"snapshot-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.png"
         self.worker.snapshot(self.view.last_image, path)  # written by the worker: ``saved`` says when
         return path
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """A narrow window takes its width from the settings first (they scroll): the dock gets at
+        most a third of it, the video and the plots the rest."""
+        super().resizeEvent(event)
+        if self.settings_dock.isVisible() and not self.settings_dock.isFloating():
+            most = max(200, self.width() // 3)
+            if self.settings_dock.width() > most:
+                self.resizeDocks([self.settings_dock], [most], Qt.Orientation.Horizontal)
 
     def _close_choice(self) -> str:
         """Closing while recording: "finish" (complete and measure it), "discard" or "cancel"."""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QSlider,
@@ -109,6 +110,9 @@ class SettingsPanel(QWidget):
         form.addRow(self.record_video)
         form.addRow("Record also as", export_row)
         form.addRow("Subject height", self.height_m)
+        self.calibration_note = QLabel()  # which calibration a recording will use (set by the window)
+        self.calibration_note.setWordWrap(True)
+        form.addRow("Calibration", self.calibration_note)
         form.addRow("Angles", self.angles)
         self._restore()
         self.refresh_rates()

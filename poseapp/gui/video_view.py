@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QPointF, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from poseapp.angles import BY_NAME
@@ -78,6 +78,8 @@ class VideoView(QWidget):
         self.qimage: QImage | None = None
         self.hint = "Open a camera, a video or an image (or drop a file here)."
         self.mirrored = False  # set by the window: the picture shown is the frame mirrored
+        self.marks: list[tuple[float, float]] = []  # frame pixels drawn over the picture (a calibration line)
+        self.mark_text = ""  # written beside the marks (the line's length)
 
     def clear(self, hint: str) -> None:
         """No picture, ``hint`` in its place (a new source until its first frame)."""
@@ -102,6 +104,32 @@ class VideoView(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.hint)
             return
         painter.drawImage(self.target(), self.qimage)
+        if self.marks:
+            self._paint_marks(painter)
+
+    def set_marks(self, points: list[tuple[float, float]], text: str = "") -> None:
+        """Frame pixels to draw over every frame (the ends of a calibration line, joined), and a
+        word beside them; none to draw nothing."""
+        self.marks, self.mark_text = list(points), text
+        self.update()
+
+    def widget_point(self, x: float, y: float) -> QPointF:
+        """Where frame pixel (x, y) is painted (``frame_point``'s inverse)."""
+        target = self.target()
+        scale = target.width() / self.qimage.width()
+        fx = self.qimage.width() - 1 - x if self.mirrored else x
+        return QPointF(target.x() + fx * scale, target.y() + y * scale)
+
+    def _paint_marks(self, painter: QPainter) -> None:
+        points = [self.widget_point(x, y) for x, y in self.marks]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(255, 220, 0), 3))
+        if len(points) > 1:
+            painter.drawLine(points[0], points[1])
+        for p in points:
+            painter.drawEllipse(p, 5, 5)
+        if self.mark_text:
+            painter.drawText(points[-1] + QPointF(8, -8), self.mark_text)
 
     def target(self) -> QRect:
         """Where the picture is painted: scaled to fit, aspect kept, centred."""

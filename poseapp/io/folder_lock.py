@@ -41,7 +41,9 @@ def _try_lock(fd: int) -> bool:
 
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold ``folder``'s run lock for the block; PoseappError naming the holder when another run has it."""
+    """Hold ``folder``'s run lock for the block; PoseappError naming the holder when another run has
+    it. The lock file is removed when the block ends normally (a killed run leaves it: harmless,
+    the OS lock went with the process)."""
     path = Path(folder) / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -56,6 +58,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
+        path.unlink(missing_ok=True)  # still held: a run that finished leaves no lock file behind
     finally:
         os.close(fd)
 

@@ -96,3 +96,16 @@ def test_closing_mid_recording_asks_finish_discard_or_cancel(qtbot, window, tmp_
         assert made == [] and not list((tmp_path / "out").glob(".*partial*"))
     else:
         assert ".csv" in made and ".json" in made
+
+
+def test_at_the_smallest_window_the_main_actions_and_the_plots_stay_in_view(qtbot, window):  # noqa: F811
+    """Issue 35, item 15: the settings scroll rather than squeeze the plots to their axes, and
+    Record, Report, Who walks and Calibrate stay on the toolbar (not behind its "››")."""
+    w = window()
+    w.resize(w.minimumSize())
+    qtbot.wait(200)
+    for action in (w.play_action, w.record_action, w.report_action):
+        assert w.toolbar.widgetForAction(action).isVisible(), action.text()
+    shown = [w.toolbar.widgetForAction(a) for a in w.toolbar.actions() if a.text() in ("Who walks", "Calibrate…")]
+    assert len(shown) == 2 and all(x.isVisible() for x in shown)
+    assert w.plots.width() >= 150 and w.view.width() >= 320

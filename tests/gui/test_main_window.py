@@ -470,8 +470,13 @@ def test_calibrating_with_two_clicks(qtbot, window, monkeypatch):
     assert w.scale_line() == "100.0,500.0,500.0,500.0,2" and "5.000 mm per pixel" in w.statusBar().currentMessage()
     w.start_scale_line()
     w.pick_person(100, 500)
+    assert w.view.marks == [(100, 500)]  # issue 35, item 10: each end is marked as it is clicked
     w.pick_person(100, 500)  # the same point twice: refused, the earlier line stays
     assert "same pixel" in w.statusBar().currentMessage() and w.scale_line().endswith(",2")
+    assert w.view.marks == [(100.0, 500.0), (500.0, 500.0)] and w.view.mark_text == "2 m"  # the line in use
+    assert "the line of 2 m" in w.panel.calibration_note.text()
+    w.panel.height_m.setValue(1.7)  # both given: the panel says the line wins
+    assert "(not the height)" in w.panel.calibration_note.text()
 
 
 def test_report_of_the_last_recording(qtbot, window, tmp_path):
@@ -507,8 +512,10 @@ def test_missing_weights_are_their_own_signal_and_other_failures_are_not(qtbot, 
     assert failed[-1] == "the weights file is odd" and not missing
     w.worker.apply(dataclasses.replace(w.panel.settings(), model="I"))
     qtbot.waitUntil(lambda: bool(missing), timeout=30_000)
-    assert missing == ["no weights for I: the folder has none"]
-    assert "no weights for I" in w.statusBar().currentMessage()
+    assert missing == ["no weights for I: the folder has none"]  # the details, behind the dialog's button
+    message = w.statusBar().currentMessage()  # issue 35, item 13: plain words, no "loading…" left beside them
+    assert "weights are not on this computer" in message and "Errno" not in message
+    assert w.status_model.text() == "no model"  # every model fails here
 
 
 def test_who_walks_is_found_and_followed_from_where_she_comes_in(qtbot, window):
