@@ -31,7 +31,13 @@ def draw_label(image: np.ndarray, text: str, at, size: float | None = None, thic
     thickness = scale if thickness is None else thickness
     (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, thickness)
     at = (int(min(max(at[0], 0), image.shape[1] - w - 2)), int(min(max(at[1], h + 2), image.shape[0] - 2)))
-    cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 3 * thickness, cv2.LINE_AA)
+    # the outline as the text shifted all round: OpenCV 5 caps a stroke's thickness, so a thicker black
+    # stroke under the white one (the usual way) comes out no wider than the white and is hidden by it
+    for dx in (-thickness, 0, thickness):
+        for dy in (-thickness, 0, thickness):
+            if dx or dy:
+                cv2.putText(image, text, (at[0] + dx, at[1] + dy), cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0),
+                            thickness, cv2.LINE_AA)
     cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
@@ -45,13 +51,11 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
     """
     out = rgb.copy()
     scale = max(1, round(max(out.shape[:2]) / 400))
-    if legend:
-        draw_label(out, legend_text(threshold), (4 * scale, out.shape[0] - 6 * scale), 0.4 * scale, scale)
     if draw_box and pose.found:
         corners = np.round(pose.box.corners()).astype(np.int32)
         cv2.polylines(out, [corners], True, BOX_COLOUR, scale, cv2.LINE_AA)
     if not pose.found:
-        return out
+        return _legend(out, threshold, scale) if legend else out
     base = out.copy() if pose.score < WEAK_SCORE else None
     kp = pose.keypoints
     for a, b in EDGES:
@@ -65,18 +69,25 @@ def draw_pose(rgb: np.ndarray, pose: Pose, threshold: float = DRAW_THRESHOLD, dr
             cv2.circle(out, (int(x), int(y)), 3 * scale, COLOURS[side(name)], -1, cv2.LINE_AA)
     if base is not None:
         out = cv2.addWeighted(out, 0.4, base, 0.6, 0)
-    return out
+    return _legend(out, threshold, scale) if legend else out
+
+
+def _legend(image: np.ndarray, threshold: float, scale: int) -> np.ndarray:
+    """The threshold rule in the bottom-left corner, in place, over the box and the skeleton (drawn
+    last: no crop box runs across it)."""
+    draw_label(image, legend_text(threshold), (4 * scale, image.shape[0] - 6 * scale), 0.4 * scale, scale)
+    return image
 
 
 def draw_people(rgb: np.ndarray, pose: Pose, people: dict[int, Pose], chosen: int | None,
                 threshold: float = DRAW_THRESHOLD, legend: bool = False) -> np.ndarray:
     """Every person's skeleton with their id, the chosen one (``pose``, the plots' and the
     recording's) with its crop box and "followed" beside the id; ``legend`` as for ``draw_pose``."""
-    out = draw_pose(rgb, pose, threshold, legend=legend)
+    out = draw_pose(rgb, pose, threshold)
     for i, p in people.items():
         if i != chosen:
             out = draw_pose(out, p, threshold, draw_box=False)
         kp = p.keypoints[p.keypoints[:, 2] >= threshold]
         if len(kp):
             draw_label(out, f"id {i}" + (" (followed)" if i == chosen else ""), kp[:, :2].min(0))
-    return out
+    return _legend(out, threshold, max(1, round(max(out.shape[:2]) / 400))) if legend else out

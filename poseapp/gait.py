@@ -338,6 +338,33 @@ def masked(keypoints: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     return mask_low_scores(np.nan_to_num(keypoints, nan=0.0), threshold)
 
 
+#: Normal walking at the key events of the gait cycle, sagittal, in degrees: the curve's peak
+#: ("max") or trough ("min") within a part of the cycle (percent), and its normal low and high,
+#: after Perry and Burnfield's and Kadaba's normal curves (about the mean +- 2 SD): the knee's
+#: loading-response peak, its stance minimum and its swing peak; the hip's flexion at heel strike,
+#: its greatest extension in late stance and its flexion in late swing.
+NORMAL_GAIT: dict[str, tuple[tuple[str, int, int, float, float], ...]] = {
+    "knee_flexion": (("max", 5, 25, 5.0, 30.0), ("min", 30, 50, -5.0, 15.0), ("max", 60, 85, 50.0, 75.0)),
+    "hip_flexion": (("max", 0, 5, 10.0, 45.0), ("min", 40, 65, -25.0, 0.0), ("max", 75, 95, 15.0, 45.0)),
+}
+#: How far outside those bands a stride's curve may go before it is "check this stride": 2-D angles
+#: of a side view differ from marker-based ones by about 4-6 degrees on average and more in single
+#: frames, and people walk differently.
+GAIT_MARGIN_DEG = 20.0
+
+
+def outside_normal(name: str, curve: np.ndarray) -> str:
+    """Where a stride's ``name`` curve (101 points over the cycle) lies more than ``GAIT_MARGIN_DEG``
+    outside ``NORMAL_GAIT`` (the words for "check this stride"); empty when it does not."""
+    for kind, start, stop, low, high in NORMAL_GAIT.get(name, ()):
+        part = curve[round(start * (len(curve) - 1) / 100):round(stop * (len(curve) - 1) / 100) + 1]
+        value = float(part.max() if kind == "max" else part.min())
+        if value < low - GAIT_MARGIN_DEG or value > high + GAIT_MARGIN_DEG:
+            return (f"{'peak' if kind == 'max' else 'least'} {value:.0f} deg in {start}-{stop}% of the cycle, "
+                    f"normal {low:g} to {high:g}")
+    return ""
+
+
 def _cycle(values: np.ndarray, start: int, stop: int) -> np.ndarray | None:
     """``values[start:stop+1]`` resampled to ``CYCLE_POINTS`` points; None with a gap inside."""
     piece = values[start:stop + 1]
@@ -381,7 +408,12 @@ def _steps_and_strides(found: list[_Pass], times: np.ndarray, k: float, unit: st
             strides.append(stride)
             for name in ("knee_flexion", "hip_flexion"):
                 curve = _cycle(sagittal[f"{side}_{name}"], a, b)
-                if curve is not None:
+                if curve is None:
+                    continue
+                outside = outside_normal(name, curve)
+                if outside:  # a curve no walk has: said, and kept out of the mean curve
+                    stride.setdefault("check", []).append(f"{name.replace('_', ' ')}: {outside}")
+                else:
                     cycles[side][name].append(curve)
     events.sort(key=lambda e: (e.frame, e.kind))
     return events, steps, strides, cycles
@@ -584,6 +616,10 @@ def summary_lines(result: dict) -> list[str]:
         si = result["symmetry_index_pct"].get(key)
         lines.append(f"{label:20} {mean_text(result['sides']['left'][key], digits):>28} "
                      f"{mean_text(result['sides']['right'][key], digits):>28} {'' if si is None else f'{si:.1f}':>11}")
+    for stride in result.get("strides", []):
+        for what in stride.get("check", []):
+            lines.append(f"check this stride: {stride['side']}, frames {stride['start_frame']}-{stride['end_frame']}, "
+                         f"{what} (left out of the mean curve)")
     if result.get("sides_swapped_frames"):
         lines.append(f"left/right labels put back in {result['sides_swapped_frames']} frames")
     return lines

@@ -21,7 +21,7 @@ import numpy as np
 
 from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES, angles_from_xy, range_of_motion
 from poseapp.errors import PoseappError
-from poseapp.gait import mean_text
+from poseapp.gait import GAIT_MARGIN_DEG, mean_text
 from poseapp.io.records import Records, read_records
 from poseapp.outputs.export import load_gait, load_result
 
@@ -321,6 +321,13 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
         parts.append(_table(["parameter", "left", "right", "symmetry index %"], _gait_rows(session.gait)))
         parts.append("<p class='small'>Mean ± SD over the steps or strides of each side (n of them); "
                      "\"too few\" marks a mean over fewer than 3, which says little.</p>")
+        checks = [f"{x['side']} stride, frames {x['start_frame']}-{x['end_frame']}: {what}"
+                  for x in session.gait.get("strides") or [] if isinstance(x, dict)
+                  for what in (x.get("check") or []) if isinstance(what, str)]
+        if checks:
+            parts.append(f"<p class='flag'>Check these strides (outside normal walking by more than "
+                         f"{GAIT_MARGIN_DEG:g} degrees; left out of the mean curves below): "
+                         + html.escape("; ".join(checks)) + "</p>")
         images["cycles"] = cycle_chart(session.gait["cycles"], panel=(520, 340), text=PRINT_TEXT)
         parts.append("<p><img src=\"cycles\" width=\"680\"></p><p class='small'>Knee and hip flexion over the gait "
                      "cycle (heel strike to heel strike), mean and one SD per side. Events: "

@@ -11,6 +11,7 @@ import pytest
 from poseapp.calibration import floor_angle, from_height
 from poseapp.errors import PoseappError
 from poseapp.gait import analyse_gait
+from poseapp.io.atomic import write_json
 from poseapp.joints import FLIP, INDEX
 from tests.walker import Walk, there_and_back, walk
 
@@ -245,3 +246,27 @@ def test_a_run_is_not_measured_as_a_walk_and_a_slow_walk_still_is(tmp_path, caps
     write_csv(tmp_path / "run.csv", run)
     assert main(["gait", str(tmp_path / "run.csv"), "--out", str(tmp_path / "g.json")]) == 2
     assert "running" in capsys.readouterr().err and not (tmp_path / "g.json").exists()
+
+
+def test_a_stride_outside_normal_walking_is_flagged_and_kept_out_of_the_mean(tmp_path):
+    """Issue 35, item 4: a knee held at 50-60 degrees through stance, a knee peaking at 70 just after
+    heel strike, were averaged into the gait curves; such a stride is now "check this stride"
+    (JSON, panel text, report) and left out of the mean. Normal walks stay unflagged."""
+    from poseapp.gait import outside_normal, summary_lines
+    from poseapp.report import build_report
+    from tests.outputs.test_formats import write_result
+
+    through_stance = np.r_[np.full(60, 55.0), np.linspace(55, 65, 15), np.linspace(65, 5, 26)]
+    early_peak = np.r_[np.linspace(5, 70, 6), np.linspace(70, 5, 30), np.full(25, 5.0), np.linspace(5, 60, 15),
+                       np.linspace(60, 5, 25)]
+    assert "peak 55 deg in 5-25%" in outside_normal("knee_flexion", through_stance)
+    assert "peak 70 deg in 5-25%" in outside_normal("knee_flexion", early_peak)
+    for w in (walk(fps=60), walk(fps=60, direction=-1), walk(fps=60, speed=0.4, stride_time=1.6, stance=0.75)):
+        assert not any(s.get("check") for s in analyse_gait(w.xy, w.times)["strides"])
+    w = walk(seconds=3.0, fps=30)
+    result = analyse_gait(w.xy, w.times)
+    result["strides"][0]["check"] = ["knee flexion: " + outside_normal("knee_flexion", through_stance)]
+    assert any(line.startswith("check this stride: ") for line in summary_lines(result))
+    path = write_result(tmp_path)
+    write_json(path.with_name("clip_gait.json"), result)
+    assert "Check these strides" in build_report(path).body
