@@ -135,12 +135,23 @@ class FrameAnalyser:
     def load(self, progress: Progress | None = None) -> None:
         """Build the engine for the current options."""
         self.engine = self.factory(self.options, progress)
-        self._new_localiser()
+        self._fit_localiser()
 
     def use(self, engine) -> None:
         """Analyse with an engine made elsewhere (a batch worker's, shared between its videos)."""
         self.engine = engine
-        self._new_localiser()
+        self._fit_localiser()
+
+    def _fit_localiser(self) -> None:
+        """After a new engine: the localiser kept, and with it the person followed, where it does not
+        depend on the engine (a track on the person detector, with no window-search model beside it:
+        a model switched mid-recording keeps following the walker); else a new one."""
+        search = getattr(self.localiser, "search", self.localiser)
+        engine_free = (self.localiser is not None and self.localiser.mode == self.options.roi
+                       and getattr(search, "detector", None) is not None and not getattr(search, "fallback", True)
+                       and getattr(search, "search", None) is None)
+        if not engine_free:
+            self._new_localiser()
 
     def _new_localiser(self) -> None:
         from poseapp.localise.localiser import make_localiser

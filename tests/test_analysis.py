@@ -98,3 +98,28 @@ def test_moving_the_point_along_the_same_person_keeps_the_smoothing():
     assert np.all(analyser.euro(0.04, np.ones((16, 2))) < 1)  # still smoothing from the earlier frame
     analyser.follow((10.0, 10.0))  # another person: starts afresh
     assert np.all(analyser.euro(0.08, np.ones((16, 2))) == 1)
+
+
+def test_a_model_switched_while_a_person_is_followed_keeps_following_them():
+    """The window's model changed mid-clip (a quality preset for the recording, say): the person
+    picked by a click, the backlit man on the box, not the larger walker, is still the one followed
+    with the new model; the detector's track does not depend on the model, so it is kept."""
+    from poseapp.analysis import AnalysisOptions, FrameAnalyser
+    from poseapp.io.video import VideoReader
+
+    frames = [f for f in VideoReader(SHARED / "data" / "sports2d-demo" / "demo.mp4") if 100 <= f.index < 112]
+    analyser = FrameAnalyser(AnalysisOptions(threads=2))
+    for frame in frames[:6]:
+        analyser.analyse(frame)
+    analyser.pick(720, 250)
+    for frame in frames[6:8]:
+        assert np.nanmedian(analyser.analyse(frame).pose.keypoints[:, 1]) < 400
+    track = analyser.localiser
+    assert analyser.configure(dataclasses.replace(analyser.options, model="II"))
+    analyser.load()
+    assert analyser.localiser is track and analyser.engine.model == "II"
+    for frame in frames[8:]:
+        result = analyser.analyse(frame)
+        assert result.pose.found and np.nanmedian(result.pose.keypoints[:, 1]) < 400 and result.model == "II"
+    analyser.configure(dataclasses.replace(analyser.options, roi="auto"))  # another mode: a new localiser
+    assert analyser.localiser is not track

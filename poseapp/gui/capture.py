@@ -17,6 +17,9 @@ from PySide6.QtCore import QThread, Signal
 from poseapp.io.sources import Source
 from poseapp.pipeline import LatestSlot, RateMeter
 
+#: How long a file being recorded waits for the model to take each frame (every frame is kept):
+#: long enough for a model's first, slow runs on a busy machine; a closed slot ends the wait at once.
+LOSSLESS_WAIT_S = 60.0
 
 class CaptureThread(QThread):
     """Owns the open source; play, pause, step and seek are requests it carries out between frames."""
@@ -143,7 +146,8 @@ class CaptureThread(QThread):
                 continue
             self._pace(source, frame.time_s)
             self._last_index = frame.index
-            self.slot.put((frame, time.perf_counter(), epoch), wait=5.0 if self.lossless and not source.live else 0.0)
+            wait = LOSSLESS_WAIT_S if self.lossless and not source.live else 0.0
+            self.slot.put((frame, time.perf_counter(), epoch), wait=wait)
             self.captured += 1
             self.frame_read.emit(frame, epoch)
             self.rate.tick()
