@@ -120,25 +120,19 @@ def facing(xy: np.ndarray) -> np.ndarray:
         bend = _turn(knee - hip, ankle - knee)  # facing right, a flexed knee turns clockwise as seen
         votes.append(np.where(np.abs(bend) >= FACING_BEND_DEG, -np.sign(bend), np.nan))
     a, b = votes
-    agree = np.where(np.isnan(a), b, np.where(np.isnan(b) | (a == b), a, np.nan))
-    return agree
+    return np.where(np.isnan(a), b, np.where(np.isnan(b) | (a == b), a, np.nan))
 
 
 def settled_facing(per_frame: np.ndarray) -> np.ndarray:
     """A (T,) facing series with its unknown frames filled: from the frame before (the person
     turns only when seen turning), before the first known frame from the first; +1 where no frame
     shows it."""
-    out = np.asarray(per_frame, dtype=np.float64).copy()
-    known = np.flatnonzero(np.isfinite(out))
-    if not len(known):
+    out = np.asarray(per_frame, dtype=np.float64)
+    known = np.isfinite(out)
+    if not known.any():
         return np.ones_like(out)
-    last = out[known[0]]
-    for i in range(len(out)):
-        if np.isfinite(out[i]):
-            last = out[i]
-        else:
-            out[i] = last
-    return out
+    source = np.maximum.accumulate(np.where(known, np.arange(len(out)), int(np.argmax(known))))
+    return out[source]  # each frame takes the last known frame at or before it (the first, before it)
 
 
 def _between(u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -438,12 +438,6 @@ def analyse_video(source: str | Path, out_dir: str | Path, options: VideoOptions
         reader.close()
 
 
-
-
-
-
-
-
 def write_people_csv(path: Path, rows: list[tuple]) -> Path:
     """``<name>_people.csv``: a row per person per frame (frame, time_s, person, followed, score and
     the 16 joints' x, y, score, raw), written whole or not at all."""

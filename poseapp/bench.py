@@ -257,7 +257,7 @@ def bench_video(clip: Path, threads: int, frames: int = 90, say: Callable[[str],
     """Per video frame and per quality preset, what ``poseapp video`` and the window spend: one
     ``FrameAnalyser`` (``track``) with the person detector and one with the window search alone,
     on one engine, over the clip's first ``frames`` frames, the two timed in turns frame by frame
-    (the order rotating, each call after ``settle``). The mean counts the searches a track makes
+    (``interleaved``: the order rotating, each call after ``settle``). The mean counts the searches a track makes
     when it loses the person; the median is a followed frame's."""
     from poseapp.analysis import AnalysisOptions, FrameAnalyser, make_engine
     from poseapp.io.video import VideoReader
@@ -273,23 +273,18 @@ def bench_video(clip: Path, threads: int, frames: int = 90, say: Callable[[str],
         analysers = {"detector": FrameAnalyser(options), "search": FrameAnalyser(replace(options, detector=False))}
         for analyser in analysers.values():
             analyser.use(engine)
-        names = list(analysers)
-        times: dict[str, list[float]] = {k: [] for k in names}
-        passes, posed = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
-        for i, frame in enumerate(shown):
-            for k in names[i % 2:] + names[:i % 2]:
-                settle()
-                t0 = time.perf_counter()
-                result = analysers[k].analyse(frame)
-                times[k].append(1000 * (time.perf_counter() - t0))
-                passes[k] += result.pose.extra.get("forward_passes", 0)
-                posed[k] += bool(result.pose.found)
+        results: dict[str, list] = {k: [] for k in analysers}
+        upcoming = {k: iter(shown) for k in analysers}  # each analyser takes the clip's frames in order
+        calls = {k: (lambda got=results[k], a=a, frames=upcoming[k]: got.append(a.analyse(next(frames))))
+                 for k, a in analysers.items()}
+        measured = interleaved(calls, len(shown), warmup=0)
         row: dict = {"model": preset.model, "flip": preset.flip, "scales": list(preset.scales)}
-        for k in names:
-            row[k] = {"mean_ms": round(statistics.fmean(times[k]), 1),
-                      "median_ms": round(statistics.median(times[k]), 1),
-                      "p90_ms": round(float(np.percentile(times[k], 90)), 1), "max_ms": round(max(times[k]), 1),
-                      "passes_per_frame": round(passes[k] / len(shown), 2), "frames_with_pose": posed[k]}
+        for k, got in results.items():
+            times = measured[k]["samples_ms"]
+            row[k] = {"mean_ms": round(statistics.fmean(times), 1), "median_ms": round(statistics.median(times), 1),
+                      "p90_ms": round(float(np.percentile(times, 90)), 1), "max_ms": round(max(times), 1),
+                      "passes_per_frame": round(sum(r.pose.extra.get("forward_passes", 0) for r in got) / len(got), 2),
+                      "frames_with_pose": sum(bool(r.pose.found) for r in got)}
         row["ratio_mean_detector_vs_search"] = round(row["detector"]["mean_ms"] / row["search"]["mean_ms"], 3)
         out["presets"][name] = row
     return out

@@ -15,13 +15,14 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from poseapp.angles import JOINT_ANGLE_NAMES, NORMAL_RANGES, angles_from_xy, range_of_motion
 from poseapp.errors import PoseappError
-from poseapp.gait import GAIT_MARGIN_DEG, mean_text
+from poseapp.gait import GAIT_MARGIN_DEG, low_passed, mean_text
 from poseapp.io.records import Records, read_records
 from poseapp.outputs.export import load_gait, load_result
 
@@ -55,9 +56,14 @@ class Session:
     def times(self) -> np.ndarray:
         return self.records.column("time_s")
 
+    @cached_property
+    def clinical(self) -> tuple[dict[str, np.ndarray], str]:
+        """``clinical_angles`` of this result, made once (the ranges, the charts and the note read it)."""
+        return clinical_angles(self.records, self.threshold)
+
     def angles(self) -> dict[str, np.ndarray]:
         """The joint angles the report shows (``clinical_angles``)."""
-        return clinical_angles(self.records, self.threshold)[0]
+        return self.clinical[0]
 
     @property
     def threshold(self) -> float:
@@ -84,16 +90,11 @@ def clinical_angles(records: Records, threshold: float = 0.3) -> tuple[dict[str,
     """The joint angles a clinician can defend, and the sentence saying how they were made: from
     the result's smoothed joints when it has them, else from its raw joints above ``threshold``
     low-passed at 6 Hz (``smoothing.smooth_trajectory``); signed as everywhere (``angles``)."""
-    from poseapp.smoothing import mask_low_scores, smooth_trajectory
-
-    times = records.column("time_s")
     if records.smoothed:
         xy = records.xy(smoothed=True)
         note = "Angles in this report come from the result's smoothed joints (as its CSV has them)."
     else:
-        raw = mask_low_scores(np.nan_to_num(records.keypoints(), nan=0.0), threshold)
-        xy = smooth_trajectory(raw, times, "butterworth", max_gap=10, cutoff=6.0) if len(times) >= 20 else raw
-        note = SMOOTHING_NOTE
+        xy, note = low_passed(records.keypoints(), records.column("time_s"), threshold), SMOOTHING_NOTE
     angles = angles_from_xy(xy, JOINT_ANGLE_NAMES)
     return {n: angles[n] for n in JOINT_ANGLE_NAMES}, note
 
@@ -306,7 +307,7 @@ def build_report(path: str | Path, compare: str | Path | None = None, subject: d
         parts.append("<p class='small'>Key frame: the source video is not where the result says it was.</p>")
     parts.append("<h2>Range of motion</h2>")
     parts.append(_table(["angle", "min", "max", "range", "normal", "frames", "note"], _rom_rows(session)))
-    parts.append(f"<p class='small'>{html.escape(clinical_angles(session.records, session.threshold)[1])}</p>")
+    parts.append(f"<p class='small'>{html.escape(session.clinical[1])}</p>")
     pages = 2
     parts.append("<h2 style='page-break-before:always'>Angles over time</h2>")
     images["angles"] = angle_chart(session.times, session.angles(), panel=(460, 200), bands=NORMAL_RANGES,

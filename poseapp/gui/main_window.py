@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from poseapp.calibration import from_line
+from poseapp.calibration import from_line, parse_scale_line
 from poseapp.draw import legend_text
 from poseapp.errors import PoseappError
 from poseapp.gait import summary_lines
@@ -553,7 +553,7 @@ class MainWindow(QMainWindow):
         the video with its length, and the settings panel says which one a recording will use."""
         line = self.scale_line()
         if line:
-            x1, y1, x2, y2, metres = (float(v) for v in line.split(","))
+            x1, y1, x2, y2, metres = parse_scale_line(line)
             self.view.set_marks([(x1, y1), (x2, y2)], f"{metres:g} m")
             self.panel.calibration_note.setText(f"in use: the line of {metres:g} m drawn on the video"
                                                 + (" (not the height)" if self.panel.height() else ""))

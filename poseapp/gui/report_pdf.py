@@ -9,20 +9,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import QApplication
 
 from poseapp.io.atomic import replacing
 from poseapp.report import Report
 
 
 def ensure_app() -> QGuiApplication:
-    """The running Qt application, or a new one (offscreen where there is no display)."""
+    """The running Qt application, or a new one (offscreen where there is no display): a widgets
+    application, so that a window can still be made in the same process after a report."""
     app = QGuiApplication.instance()
     if app is None:
         headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                             or os.environ.get("WAYLAND_DISPLAY"))
         if headless:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([])
+        app = QApplication([])
     return app
 
 
